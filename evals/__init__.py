@@ -1,0 +1,1 @@
+"""The eval harness: scores a generated project against evals/checklist.yaml."""

@@ -1,0 +1,1 @@
+"""Shared facts about the project under test, computed once per run."""

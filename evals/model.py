@@ -1,0 +1,179 @@
+"""The result model shared by checks, the runner and every report format."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+
+
+class Status(StrEnum):
+    """What a check concluded about one checklist item.
+
+    PASS and FAIL are verdicts on the project. ERROR means the harness could not
+    evaluate the item (never counted as pass or fail). SKIP means the item does not
+    apply or a requirement did not pass; it always carries a reason.
+    """
+
+    PASS = "pass"  # noqa: S105 - a status name, not a password
+    FAIL = "fail"
+    ERROR = "error"
+    SKIP = "skip"
+
+
+class Tier(IntEnum):
+    """Cumulative depth of evaluation: each tier includes the ones below it."""
+
+    STATIC = 1
+    TOOLCHAIN = 2
+    FULL = 3
+
+    @classmethod
+    def parse(cls, name: str) -> Tier:
+        """Return the tier called ``name`` (static, toolchain or full).
+
+        Raises:
+            ValueError: If ``name`` is not a tier.
+        """
+        try:
+            return cls[name.upper()]
+        except KeyError:
+            choices = ", ".join(t.name.lower() for t in cls)
+            raise ValueError(f"unknown tier {name!r}; expected one of {choices}") from None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One located observation backing a verdict.
+
+    Attributes:
+        message: What is wrong (or notable) here.
+        path: File path relative to the project root, when the finding has one.
+        line: 1-based line number in ``path``, when known.
+    """
+
+    message: str
+    path: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The verdict of one check, with the evidence for it.
+
+    Attributes:
+        status: The verdict.
+        reason: One human-readable sentence; required for every non-pass status.
+        findings: Located evidence, most important first.
+        metrics: Measured numbers (coverage, p95, counts) recorded in reports.
+    """
+
+    status: Status
+    reason: str = ""
+    findings: tuple[Finding, ...] = ()
+    metrics: dict[str, float | int | str] = field(default_factory=dict)
+
+    @classmethod
+    def passed(cls, reason: str = "", **metrics: float | int | str) -> Outcome:
+        """Build a PASS outcome, optionally with a note and metrics."""
+        return cls(Status.PASS, reason, (), dict(metrics))
+
+    @classmethod
+    def failed(
+        cls,
+        reason: str,
+        findings: list[Finding] | tuple[Finding, ...] = (),
+        **metrics: float | int | str,
+    ) -> Outcome:
+        """Build a FAIL outcome: the project falls short, with the evidence."""
+        return cls(Status.FAIL, reason, tuple(findings), dict(metrics))
+
+    @classmethod
+    def errored(cls, reason: str, **metrics: float | int | str) -> Outcome:
+        """Build an ERROR outcome: the harness could not evaluate the item."""
+        return cls(Status.ERROR, reason, (), dict(metrics))
+
+    @classmethod
+    def skipped(cls, reason: str) -> Outcome:
+        """Build a SKIP outcome: not applicable, or a requirement did not pass."""
+        return cls(Status.SKIP, reason)
+
+    @classmethod
+    def from_findings(
+        cls, findings: list[Finding], what: str, **metrics: float | int | str
+    ) -> Outcome:
+        """PASS when ``findings`` is empty, otherwise FAIL saying how many ``what`` were found.
+
+        Args:
+            findings: The problems found; empty means the item passes.
+            what: A plural noun phrase for the reason, e.g. "functions without type hints".
+            **metrics: Numbers to record either way.
+        """
+        if not findings:
+            return cls.passed("", **metrics)
+        return cls.failed(f"{len(findings)} {what}", findings, **metrics)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One checklist item's result in a run: the item's identity plus its outcome.
+
+    Attributes:
+        id: Checklist id.
+        title: Checklist title.
+        category: Checklist category.
+        gate: Whether a failure fails the verdict.
+        weight: Weight in the score.
+        outcome: The check's verdict and evidence.
+        duration_s: Time the check took, including facts it waited for.
+    """
+
+    id: str
+    title: str
+    category: str
+    gate: bool
+    weight: float
+    outcome: Outcome
+    duration_s: float
+
+    @property
+    def status(self) -> Status:
+        """Shortcut for ``outcome.status``."""
+        return self.outcome.status
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The result of scoring one project; every report format is a view of it.
+
+    Attributes:
+        project: Path of the scored project as given by the user.
+        tier: Tier of the run.
+        score: Weighted score 0-100 over items that passed or failed.
+        passed: The gate verdict: no gate item failed (nor errored, with fail-on-error).
+        checklist_sha256: Fingerprint of the checklist used.
+        command_version: Version of the command the checklist belongs to.
+        checks: Results in checklist order.
+        started_at: ISO-8601 UTC start time.
+        duration_s: Wall-clock duration of the run.
+    """
+
+    project: str
+    tier: Tier
+    score: float
+    passed: bool
+    checklist_sha256: str
+    command_version: str
+    checks: tuple[CheckResult, ...]
+    started_at: str
+    duration_s: float
+
+    def by_id(self, item_id: str) -> CheckResult:
+        """Return the result for ``item_id``.
+
+        Raises:
+            KeyError: If the run did not evaluate that item.
+        """
+        for result in self.checks:
+            if result.id == item_id:
+                return result
+        raise KeyError(item_id)

@@ -1,0 +1,1 @@
+"""Order service: an event-driven FastAPI microservice."""

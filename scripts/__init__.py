@@ -1,0 +1,1 @@
+"""Project scripts: rendering, installing and versioning the command."""
