@@ -1,0 +1,82 @@
+"""Async SQLAlchemy engine, session factory and the unit-of-work scope."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from app.core.config import Settings
+
+SessionFactory = async_sessionmaker[AsyncSession]
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    """Create the async engine with an explicitly sized connection pool.
+
+    Args:
+        settings: Application settings carrying the URL and pool options.
+
+    Returns:
+        A lazily-connecting async engine.
+    """
+    return create_async_engine(
+        settings.database_url.get_secret_value(),
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
+        pool_recycle=settings.db_pool_recycle,
+        pool_pre_ping=settings.db_pool_pre_ping,
+        echo=settings.db_echo,
+    )
+
+
+def create_session_factory(engine: AsyncEngine) -> SessionFactory:
+    """Create the session factory bound to ``engine``.
+
+    Args:
+        engine: The async engine.
+
+    Returns:
+        A factory producing sessions that keep loaded objects after commit.
+    """
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+@asynccontextmanager
+async def session_scope(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
+    """Run one unit of work: commit on success, roll back on any error.
+
+    Args:
+        factory: Session factory to open the session from.
+
+    Yields:
+        The session; it is committed when the block exits normally.
+
+    Raises:
+        BaseException: Whatever the block raised, after rolling back.
+    """
+    async with factory() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Run ``SELECT 1`` to prove the database is reachable.
+
+    Args:
+        engine: The engine to check.
+    """
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))

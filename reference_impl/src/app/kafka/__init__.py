@@ -1,0 +1,1 @@
+"""Kafka integration: producer, outbox relay, consumer and lag metrics."""

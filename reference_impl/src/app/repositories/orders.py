@@ -1,0 +1,102 @@
+"""Persistence of the order aggregate."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models.order import Order
+
+
+@dataclass(frozen=True, slots=True)
+class OrderQuery:
+    """Filters and keyset position of a list query."""
+
+    limit: int
+    customer_id: str | None = None
+    status: str | None = None
+    after: tuple[datetime, uuid.UUID] | None = None
+
+
+class OrderRepository:
+    """Reads and writes orders within the caller's session (never commits)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        """Initialise the repository.
+
+        Args:
+            session: The unit-of-work session.
+        """
+        self._session = session
+
+    async def add(self, order: Order) -> Order:
+        """Stage a new order (with its items) and flush to assign defaults.
+
+        Args:
+            order: The transient order.
+
+        Returns:
+            The persisted order, refreshed with server-side timestamps.
+        """
+        self._session.add(order)
+        await self._session.flush()
+        await self._session.refresh(order)
+        return order
+
+    async def get(self, order_id: uuid.UUID, *, for_update: bool = False) -> Order | None:
+        """Load one order by id.
+
+        Args:
+            order_id: The order id.
+            for_update: Lock the row until the transaction ends.
+
+        Returns:
+            The order or ``None`` when it does not exist.
+        """
+        statement = select(Order).where(Order.id == order_id)
+        if for_update:
+            statement = statement.with_for_update()
+        result = await self._session.execute(statement)
+        return result.scalar_one_or_none()
+
+    async def search(self, query: OrderQuery) -> list[Order]:
+        """List orders newest first using keyset pagination.
+
+        Args:
+            query: Filters, page size and keyset position.
+
+        Returns:
+            Up to ``query.limit`` orders.
+        """
+        result = await self._session.execute(_list_statement(query))
+        return list(result.scalars().all())
+
+    async def save(self, order: Order) -> Order:
+        """Flush pending changes of an already loaded order.
+
+        Args:
+            order: The modified order.
+
+        Returns:
+            The order refreshed with its new ``updated_at``.
+        """
+        await self._session.flush()
+        await self._session.refresh(order)
+        return order
+
+
+def _list_statement(query: OrderQuery) -> Select[tuple[Order]]:
+    """Build the list query; each filter combination has a matching index."""
+    statement = select(Order)
+    if query.customer_id is not None:
+        statement = statement.where(Order.customer_id == query.customer_id)
+    if query.status is not None:
+        statement = statement.where(Order.status == query.status)
+    if query.after is not None:
+        statement = statement.where(tuple_(Order.created_at, Order.id) < query.after)
+    order_by = (Order.created_at.desc(), Order.id.desc())
+    return statement.order_by(*order_by).limit(query.limit)

@@ -1,0 +1,1 @@
+"""Pydantic models for the HTTP API and the Kafka event envelopes."""

@@ -1,0 +1,1 @@
+"""Business logic; framework-agnostic (no FastAPI imports)."""

@@ -1,0 +1,229 @@
+"""Order use cases: create, read, list, cancel and payment outcomes."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.exceptions import InvalidStateTransitionError, OrderNotFoundError
+from app.models.order import CANCELLABLE_STATUSES, Order, OrderItem, OrderStatus
+from app.models.outbox import OutboxEvent
+from app.repositories.orders import OrderQuery, OrderRepository
+from app.repositories.outbox import OutboxRepository
+from app.schemas.events import (
+    OrderCreatedPayload,
+    OrderItemPayload,
+    OrderStatusChangedPayload,
+    build_envelope,
+)
+from app.schemas.orders import OrderCreate, OrderFilters, OrderOut, OrderPage
+from app.services.pagination import decode_cursor, encode_cursor
+
+
+class OrderService:
+    """Coordinates order state changes and the events they emit.
+
+    Every state change stages its event in the outbox in the same
+    transaction, so an order is never saved without its event (and Kafka
+    being down never fails a request).
+    """
+
+    def __init__(
+        self, *, orders: OrderRepository, outbox: OutboxRepository, orders_topic: str
+    ) -> None:
+        """Initialise the service.
+
+        Args:
+            orders: Order repository.
+            outbox: Outbox repository.
+            orders_topic: Topic the order events go to.
+        """
+        self._orders = orders
+        self._outbox = outbox
+        self._topic = orders_topic
+
+    async def create_order(self, *, data: OrderCreate, correlation_id: str | None) -> Order:
+        """Create a PENDING order and stage ``OrderCreated``.
+
+        Args:
+            data: Validated request body.
+            correlation_id: Correlation id of the request.
+
+        Returns:
+            The new order.
+        """
+        items = [OrderItem(**item.model_dump()) for item in data.items]
+        total = sum((i.unit_price * i.quantity for i in data.items), Decimal("0"))
+        order = Order(
+            id=uuid.uuid4(),
+            customer_id=data.customer_id,
+            currency=data.currency,
+            status=OrderStatus.PENDING.value,
+            total_amount=total,
+            items=items,
+        )
+        order = await self._orders.add(order)
+        payload = OrderCreatedPayload(
+            order_id=order.id,
+            customer_id=order.customer_id,
+            currency=order.currency,
+            total_amount=total,
+            items=[OrderItemPayload(**item.model_dump()) for item in data.items],
+        )
+        self._stage(order, "OrderCreated", payload, correlation_id)
+        return order
+
+    async def get_order(self, *, order_id: uuid.UUID) -> Order:
+        """Fetch one order.
+
+        Args:
+            order_id: The order id.
+
+        Returns:
+            The order.
+
+        Raises:
+            OrderNotFoundError: When it does not exist.
+        """
+        order = await self._orders.get(order_id)
+        if order is None:
+            raise OrderNotFoundError(order_id)
+        return order
+
+    async def list_orders(self, *, filters: OrderFilters) -> OrderPage:
+        """List orders newest first.
+
+        Args:
+            filters: Customer/status filters, page size and cursor.
+
+        Returns:
+            The page and the cursor of the next one (``None`` on the last page).
+        """
+        after = decode_cursor(filters.cursor) if filters.cursor else None
+        status = filters.status.value if filters.status else None
+        query = OrderQuery(
+            limit=filters.limit + 1,
+            customer_id=filters.customer_id,
+            status=status,
+            after=after,
+        )
+        rows = await self._orders.search(query)
+        page, extra = rows[: filters.limit], rows[filters.limit :]
+        next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if extra else None
+        items = [OrderOut.model_validate(order) for order in page]
+        return OrderPage(items=items, next_cursor=next_cursor)
+
+    async def cancel_order(self, *, order_id: uuid.UUID, correlation_id: str | None) -> Order:
+        """Cancel an order that is PENDING or CONFIRMED and stage ``OrderCancelled``.
+
+        Args:
+            order_id: The order id.
+            correlation_id: Correlation id of the request.
+
+        Returns:
+            The cancelled order.
+
+        Raises:
+            OrderNotFoundError: When it does not exist.
+            InvalidStateTransitionError: When its status forbids cancelling.
+        """
+        order = await self._locked(order_id)
+        if order.status not in CANCELLABLE_STATUSES:
+            raise InvalidStateTransitionError(
+                order_id=order_id, current=order.status, target=OrderStatus.CANCELLED
+            )
+        payload = OrderStatusChangedPayload(
+            order_id=order.id, status=OrderStatus.CANCELLED.value
+        )
+        return await self._transition(order, "OrderCancelled", payload, correlation_id)
+
+    async def apply_payment_result(
+        self,
+        *,
+        order_id: uuid.UUID,
+        payment_id: str,
+        reason: str | None,
+        correlation_id: str | None,
+    ) -> Order | None:
+        """Confirm (no ``reason``) or reject (with ``reason``) a PENDING order.
+
+        Args:
+            order_id: The paid order.
+            payment_id: Id of the payment.
+            reason: Failure reason; ``None`` means the payment succeeded.
+            correlation_id: Correlation id carried by the payment event.
+
+        Returns:
+            The updated order, or ``None`` when it was no longer PENDING
+            (e.g. cancelled meanwhile) and the result is ignored.
+
+        Raises:
+            OrderNotFoundError: When the order does not exist.
+        """
+        order = await self._locked(order_id)
+        if order.status != OrderStatus.PENDING:
+            return None
+        if reason is None:
+            target, event_type = OrderStatus.CONFIRMED, "OrderConfirmed"
+        else:
+            target, event_type = OrderStatus.REJECTED, "OrderRejected"
+        payload = OrderStatusChangedPayload(
+            order_id=order.id, status=target.value, payment_id=payment_id, reason=reason
+        )
+        return await self._transition(order, event_type, payload, correlation_id)
+
+    async def _locked(self, order_id: uuid.UUID) -> Order:
+        """Load an order with a row lock, or raise when it is missing."""
+        order = await self._orders.get(order_id, for_update=True)
+        if order is None:
+            raise OrderNotFoundError(order_id)
+        return order
+
+    async def _transition(
+        self,
+        order: Order,
+        event_type: str,
+        payload: OrderStatusChangedPayload,
+        correlation_id: str | None,
+    ) -> Order:
+        """Move ``order`` to ``payload.status`` and stage the matching event."""
+        order.status = payload.status
+        order = await self._orders.save(order)
+        self._stage(order, event_type, payload, correlation_id)
+        return order
+
+    def _stage(
+        self, order: Order, event_type: str, payload: BaseModel, correlation_id: str | None
+    ) -> None:
+        """Add the event for ``order`` to the outbox (same transaction)."""
+        envelope = build_envelope(event_type, payload, correlation_id)
+        self._outbox.add(
+            OutboxEvent(
+                id=envelope.event_id,
+                topic=self._topic,
+                key=str(order.id),
+                event_type=event_type,
+                payload=envelope.model_dump(mode="json"),
+                correlation_id=correlation_id,
+            )
+        )
+
+
+def create_order_service(session: AsyncSession, *, orders_topic: str) -> OrderService:
+    """Wire an :class:`OrderService` onto one unit-of-work session.
+
+    Args:
+        session: The request's or message's session.
+        orders_topic: Topic the order events go to.
+
+    Returns:
+        The service.
+    """
+    return OrderService(
+        orders=OrderRepository(session),
+        outbox=OutboxRepository(session),
+        orders_topic=orders_topic,
+    )

@@ -1,0 +1,80 @@
+"""Applies payment results from ``payments.v1`` to orders, idempotently."""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+
+from app.core.database import SessionFactory, session_scope
+from app.repositories.processed_events import ProcessedEventRepository
+from app.schemas.events import (
+    EventEnvelope,
+    PaymentFailedPayload,
+    PaymentSucceededPayload,
+)
+from app.services.orders import create_order_service
+
+logger = logging.getLogger(__name__)
+
+
+class ProcessingOutcome(StrEnum):
+    """What happened to one consumed event."""
+
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+
+
+class PaymentEventService:
+    """Applies one payment event per transaction.
+
+    The processed-event row, the order's new status and the resulting
+    ``OrderConfirmed``/``OrderRejected`` outbox row commit together, so a
+    redelivered event is detected by its id and changes nothing.
+    """
+
+    def __init__(self, *, session_factory: SessionFactory, orders_topic: str) -> None:
+        """Initialise the service.
+
+        Args:
+            session_factory: Opens one session per event.
+            orders_topic: Topic the resulting order events go to.
+        """
+        self._sessions = session_factory
+        self._orders_topic = orders_topic
+
+    async def handle(
+        self,
+        *,
+        envelope: EventEnvelope,
+        payload: PaymentSucceededPayload | PaymentFailedPayload,
+        topic: str,
+    ) -> ProcessingOutcome:
+        """Apply the payment result unless the event was already processed.
+
+        Args:
+            envelope: The validated envelope.
+            payload: Its validated payload.
+            topic: Topic the event came from.
+
+        Returns:
+            The outcome.
+
+        Raises:
+            OrderNotFoundError: When the order does not exist (not retryable).
+        """
+        async with session_scope(self._sessions) as session:
+            is_new = await ProcessedEventRepository(session).record(
+                event_id=envelope.event_id, event_type=envelope.event_type, topic=topic
+            )
+            if not is_new:
+                return ProcessingOutcome.DUPLICATE
+            service = create_order_service(session, orders_topic=self._orders_topic)
+            reason = payload.reason if isinstance(payload, PaymentFailedPayload) else None
+            order = await service.apply_payment_result(
+                order_id=payload.order_id,
+                payment_id=payload.payment_id,
+                reason=reason,
+                correlation_id=envelope.correlation_id,
+            )
+        return ProcessingOutcome.APPLIED if order else ProcessingOutcome.IGNORED
