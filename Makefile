@@ -62,7 +62,7 @@ install: setup ## Install the command: user scope, or PROJECT=/path for a projec
 	$(BIN)/python -m scripts.install $(if $(PROJECT),--project $(PROJECT)) $(if $(FORCE),--force)
 
 uninstall: setup ## Remove the installed command (same PROJECT= rules as install)
-	$(BIN)/python -m scripts.install --uninstall $(if $(PROJECT),--project $(PROJECT))
+	$(BIN)/python -m scripts.install --uninstall $(if $(PROJECT),--project $(PROJECT)) $(if $(FORCE),--force)
 
 bump: setup ## Bump the version everywhere: make bump VERSION=1.2.0 (or major|minor|patch)
 	@test -n "$(VERSION)" || { echo "usage: make bump VERSION=X.Y.Z|major|minor|patch" >&2; exit 2; }

@@ -110,3 +110,19 @@ def default_cache_dir() -> Path:
         return Path(explicit)
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "fastapi-command-eval"
+
+
+def _has_python_file(root: Path) -> bool:
+    """Whether any ``.py`` file exists under ``root`` outside excluded directories."""
+    for _dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d not in EXCLUDED_DIRS]
+        if any(name.endswith(".py") for name in filenames):
+            return True
+    return False
+
+
+def is_python_project(root: Path) -> bool:
+    """Whether ``root`` looks like a Python project: pyproject.toml, setup.py or any .py file."""
+    if (root / "pyproject.toml").is_file() or (root / "setup.py").is_file():
+        return True
+    return _has_python_file(root)

@@ -25,9 +25,7 @@ class Settings(BaseSettings):
     )
 
     app_name: str = "order-service"
-    environment: Literal["development", "test", "staging", "production"] = (
-        "development"
-    )
+    environment: Literal["development", "test", "staging", "production"] = "development"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     database_url: SecretStr
@@ -80,7 +78,7 @@ def load_settings() -> Settings:
         ConfigurationError: When a required setting is missing or invalid.
     """
     try:
-        return Settings()  # type: ignore[call-arg]
+        return Settings()
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"

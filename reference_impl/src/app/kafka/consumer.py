@@ -17,16 +17,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import uuid
 from typing import Any
 
 from pydantic import ValidationError
 
 from app.core.config import Settings
+from app.core.database import create_engine, create_session_factory
 from app.core.logging import bind_correlation_id, reset_correlation_id
 from app.exceptions import OrderNotFoundError
 from app.kafka.clients import AIOKafkaConsumer
 from app.kafka.lag import LagMonitor
-from app.kafka.producer import CORRELATION_HEADER, EventPublisher, OutgoingMessage
+from app.kafka.producer import (
+    CORRELATION_HEADER,
+    EventPublisher,
+    OutgoingMessage,
+    build_producer,
+)
 from app.schemas.events import (
     PAYMENT_PAYLOADS,
     EventEnvelope,
@@ -37,7 +44,9 @@ from app.services.payment_events import PaymentEventService, ProcessingOutcome
 
 logger = logging.getLogger(__name__)
 
-DecodedEvent = tuple[EventEnvelope, PaymentSucceededPayload | PaymentFailedPayload | None]
+DecodedEvent = tuple[
+    EventEnvelope, PaymentSucceededPayload | PaymentFailedPayload | None
+]
 
 
 class PoisonMessageError(Exception):
@@ -188,8 +197,12 @@ class PaymentsConsumer:
                 if attempt == attempts:
                     await self._dead_letter(record, exc, attempt)
                     return
-                logger.warning("event_retry", extra={"attempt": attempt, "error": repr(exc)})
-                await asyncio.sleep(self._settings.consumer_retry_backoff_s * 2 ** (attempt - 1))
+                logger.warning(
+                    "event_retry", extra={"attempt": attempt, "error": repr(exc)}
+                )
+                await asyncio.sleep(
+                    self._settings.consumer_retry_backoff_s * 2 ** (attempt - 1)
+                )
                 continue
             return
 
@@ -197,9 +210,13 @@ class PaymentsConsumer:
         """Decode, validate and apply one record."""
         envelope, payload = decode_event(record.value)
         if payload is None:
-            logger.info("event_skipped_unknown_type", extra={"event_type": envelope.event_type})
+            logger.info(
+                "event_skipped_unknown_type", extra={"event_type": envelope.event_type}
+            )
             return
-        outcome = await self._service.handle(envelope=envelope, payload=payload, topic=record.topic)
+        outcome = await self._service.handle(
+            envelope=envelope, payload=payload, topic=record.topic
+        )
         log = logger.info if outcome is ProcessingOutcome.APPLIED else logger.warning
         log(
             "payment_event_processed",
@@ -225,14 +242,16 @@ class PaymentsConsumer:
             headers=headers,
         )
         await self._dlq.publish(message)
-        logger.error("event_dead_lettered", extra={"error": repr(error), "offset": record.offset})
+        logger.error(
+            "event_dead_lettered", extra={"error": repr(error), "offset": record.offset}
+        )
 
 
-def _record_id(record: Any) -> Any:
+def _record_id(record: Any) -> uuid.UUID:
     """Derive a stable id for a record (used only in publish results)."""
-    import uuid
-
-    return uuid.uuid5(uuid.NAMESPACE_URL, f"{record.topic}/{record.partition}/{record.offset}")
+    return uuid.uuid5(
+        uuid.NAMESPACE_URL, f"{record.topic}/{record.partition}/{record.offset}"
+    )
 
 
 def install_shutdown_handlers(stop: asyncio.Event) -> None:
@@ -251,3 +270,35 @@ def remove_shutdown_handlers() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.remove_signal_handler(sig)
+
+
+async def run_consumer(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run the payments consumer process until SIGTERM/SIGINT (or ``stop``).
+
+    Args:
+        settings: Application settings.
+        stop: Optional externally controlled stop event.
+    """
+    stop = stop or asyncio.Event()
+    install_shutdown_handlers(stop)
+    engine = create_engine(settings)
+    dlq = EventPublisher(lambda: build_producer(settings))
+    consumer = PaymentsConsumer(
+        consumer=build_consumer(settings),
+        service=PaymentEventService(
+            session_factory=create_session_factory(engine),
+            orders_topic=settings.orders_topic,
+        ),
+        dlq=dlq,
+        settings=settings,
+        lag_monitor=LagMonitor(
+            group_id=settings.consumer_group_id,
+            log_interval_s=settings.lag_log_interval_s,
+        ),
+    )
+    try:
+        await consumer.run(stop)
+    finally:
+        remove_shutdown_handlers()
+        await dlq.stop()
+        await engine.dispose()

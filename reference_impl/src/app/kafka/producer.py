@@ -101,7 +101,9 @@ class EventPublisher:
             try:
                 await producer.start()
             except KafkaError as exc:
-                logger.warning("kafka_producer_start_failed", extra={"error": repr(exc)})
+                logger.warning(
+                    "kafka_producer_start_failed", extra={"error": repr(exc)}
+                )
                 await producer.stop()
                 return False
             self._producer = producer
@@ -127,7 +129,9 @@ class EventPublisher:
         if result.error is not None:
             raise PublishError(result.error)
 
-    async def publish_many(self, messages: Sequence[OutgoingMessage]) -> list[PublishResult]:
+    async def publish_many(
+        self, messages: Sequence[OutgoingMessage]
+    ) -> list[PublishResult]:
         """Publish a batch; records are batched by the client and sent together.
 
         Args:
@@ -141,7 +145,9 @@ class EventPublisher:
         futures = [await self._enqueue(message) for message in messages]
         outcomes = await asyncio.gather(*futures, return_exceptions=True)
         return [
-            PublishResult(m.message_id, repr(o) if isinstance(o, BaseException) else None)
+            PublishResult(
+                m.message_id, repr(o) if isinstance(o, BaseException) else None
+            )
             for m, o in zip(messages, outcomes, strict=True)
         ]
 
@@ -149,24 +155,27 @@ class EventPublisher:
         """Append one record to the producer's batch; errors become the result."""
         try:
             future: asyncio.Future[Any] = await self._producer.send(
-                message.topic, value=message.value, key=message.key, headers=message.headers
+                message.topic,
+                value=message.value,
+                key=message.key,
+                headers=message.headers,
             )
         except KafkaError as exc:
             future = asyncio.get_running_loop().create_future()
             future.set_exception(exc)
         return future
 
-    async def is_healthy(self, timeout: float) -> bool:
+    async def is_healthy(self, timeout_s: float) -> bool:
         """Check that the broker answers a metadata request.
 
         Args:
-            timeout: Seconds to wait for the broker.
+            timeout_s: Seconds to wait for the broker.
 
         Returns:
             ``True`` when Kafka is reachable.
         """
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(timeout_s):
                 if not await self.start():
                     return False
                 await self._producer.client.fetch_all_metadata()

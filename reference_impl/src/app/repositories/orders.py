@@ -47,7 +47,9 @@ class OrderRepository:
         await self._session.refresh(order)
         return order
 
-    async def get(self, order_id: uuid.UUID, *, for_update: bool = False) -> Order | None:
+    async def get(
+        self, order_id: uuid.UUID, *, for_update: bool = False
+    ) -> Order | None:
         """Load one order by id.
 
         Args:
@@ -89,7 +91,7 @@ class OrderRepository:
         return order
 
 
-def _list_statement(query: OrderQuery) -> Select[tuple[Order]]:
+def _list_statement(query: OrderQuery) -> Select[Order]:
     """Build the list query; each filter combination has a matching index."""
     statement = select(Order)
     if query.customer_id is not None:

@@ -68,6 +68,7 @@ class OutboxRepository:
                 attempts=OutboxEvent.attempts + 1,
             )
             .returning(OutboxEvent)
+            .execution_options(populate_existing=True, synchronize_session=False)
         )
         result = await self._session.execute(statement)
         return sorted(result.scalars().all(), key=lambda row: row.created_at)

@@ -5,16 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from app.models.order import OrderStatus
+from pydantic.config import JsonDict
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+# A Literal (not the enum) keeps the schema inline with its example.
+StatusName = Literal["PENDING", "CONFIRMED", "REJECTED", "CANCELLED"]
 
-_ITEM_EXAMPLE = {"sku": "SKU-123", "quantity": 2, "unit_price": "19.99"}
-_ORDER_EXAMPLE = {
+_ITEM_EXAMPLE: JsonDict = {"sku": "SKU-123", "quantity": 2, "unit_price": "19.99"}
+_ORDER_EXAMPLE: JsonDict = {
     "id": "6f1c2a9e-2b43-4c8a-9a57-3f0d1c2e4b5a",
     "customer_id": "cust-42",
     "status": "PENDING",
@@ -76,7 +77,7 @@ class OrderOut(BaseModel):
 
     id: uuid.UUID
     customer_id: str
-    status: OrderStatus
+    status: StatusName = Field(examples=["PENDING"])
     currency: str
     total_amount: Decimal
     items: list[OrderItemOut]
@@ -103,6 +104,6 @@ class OrderFilters(BaseModel):
     """Validated filters of the list-orders query."""
 
     customer_id: str | None = None
-    status: OrderStatus | None = None
+    status: StatusName | None = None
     limit: int = Field(default=50, ge=1, le=200)
     cursor: str | None = None

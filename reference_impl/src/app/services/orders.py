@@ -45,7 +45,9 @@ class OrderService:
         self._outbox = outbox
         self._topic = orders_topic
 
-    async def create_order(self, *, data: OrderCreate, correlation_id: str | None) -> Order:
+    async def create_order(
+        self, *, data: OrderCreate, correlation_id: str | None
+    ) -> Order:
         """Create a PENDING order and stage ``OrderCreated``.
 
         Args:
@@ -103,11 +105,10 @@ class OrderService:
             The page and the cursor of the next one (``None`` on the last page).
         """
         after = decode_cursor(filters.cursor) if filters.cursor else None
-        status = filters.status.value if filters.status else None
         query = OrderQuery(
             limit=filters.limit + 1,
             customer_id=filters.customer_id,
-            status=status,
+            status=filters.status,
             after=after,
         )
         rows = await self._orders.search(query)
@@ -116,7 +117,9 @@ class OrderService:
         items = [OrderOut.model_validate(order) for order in page]
         return OrderPage(items=items, next_cursor=next_cursor)
 
-    async def cancel_order(self, *, order_id: uuid.UUID, correlation_id: str | None) -> Order:
+    async def cancel_order(
+        self, *, order_id: uuid.UUID, correlation_id: str | None
+    ) -> Order:
         """Cancel an order that is PENDING or CONFIRMED and stage ``OrderCancelled``.
 
         Args:
@@ -196,7 +199,11 @@ class OrderService:
         return order
 
     def _stage(
-        self, order: Order, event_type: str, payload: BaseModel, correlation_id: str | None
+        self,
+        order: Order,
+        event_type: str,
+        payload: BaseModel,
+        correlation_id: str | None,
     ) -> None:
         """Add the event for ``order`` to the outbox (same transaction)."""
         envelope = build_envelope(event_type, payload, correlation_id)

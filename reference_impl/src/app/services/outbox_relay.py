@@ -102,7 +102,9 @@ class OutboxRelay:
             marked = await repository.mark_sent(sent, token=token) if sent else 0
             if failed:
                 await repository.release(
-                    [r.message_id for r in failed], token=token, error=str(failed[0].error)
+                    [r.message_id for r in failed],
+                    token=token,
+                    error=str(failed[0].error),
                 )
         if failed:
             logger.warning(

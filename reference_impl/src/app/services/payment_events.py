@@ -70,7 +70,9 @@ class PaymentEventService:
             if not is_new:
                 return ProcessingOutcome.DUPLICATE
             service = create_order_service(session, orders_topic=self._orders_topic)
-            reason = payload.reason if isinstance(payload, PaymentFailedPayload) else None
+            reason = (
+                payload.reason if isinstance(payload, PaymentFailedPayload) else None
+            )
             order = await service.apply_payment_result(
                 order_id=payload.order_id,
                 payment_id=payload.payment_id,

@@ -1,0 +1,392 @@
+"""Checks of the running app's HTTP API: health, status codes, validation, errors, models."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import re
+import time
+from typing import Any
+
+import httpx
+
+from evals.context import CheckContext, FactNotApplicable
+from evals.facts.openapi import (
+    OPENAPI,
+    JsonObject,
+    Operation,
+    by_id_gets,
+    example_of,
+    fill_path,
+    operations,
+    request_media,
+    resolve,
+    responses,
+    success_media,
+)
+from evals.facts.server import LIVE_SERVER, SERVER, RunningServer
+from evals.facts.source import PYTHON_MODULES, PythonModule
+from evals.model import Finding, Outcome, Status
+from evals.registry import check
+
+LIVE_PATH = "/health/live"
+READY_PATH = "/health/ready"
+READY_WAIT_S = 20.0
+READY_RETRY_S = 1.0
+LIVE_HINT = re.compile(r"live|alive|ping|health", re.IGNORECASE)
+READY_HINT = re.compile(r"ready|readiness|health", re.IGNORECASE)
+ACTION_WORDS = frozenset(
+    {
+        "cancel", "confirm", "approve", "reject", "pay", "ship", "complete", "retry", "refresh",
+        "search", "query", "login", "logout", "token", "validate", "verify", "activate",
+        "deactivate", "archive", "restore", "publish", "close", "reopen", "refund", "send",
+        "resend", "reset", "transition", "execute", "run", "trigger", "check", "preview",
+    }
+)  # fmt: skip
+CREATE_CODES = frozenset({"201", "202"})
+WRONG_TYPE_VALUES: dict[str, Any] = {
+    "string": {"evals": ["not", "a", "string"]},
+    "integer": "not-an-integer",
+    "number": "not-a-number",
+    "boolean": "not-a-boolean",
+    "array": "not-an-array",
+    "object": "not-an-object",
+}
+WRONG_BODY: list[Any] = ["not", "an", "object"]
+UNPROCESSABLE = 422
+INVALID_ID = "evals-not-a-valid-id"
+HANDLER_METHODS = frozenset({"add_exception_handler", "exception_handler"})
+NOT_FOUND = 404
+
+
+async def _status(client: httpx.AsyncClient, path: str) -> int | str:
+    """The status code of ``GET path``, or the transport error's name."""
+    try:
+        return (await client.get(path)).status_code
+    except httpx.HTTPError as exc:
+        return type(exc).__name__
+
+
+async def _status_until_ok(client: httpx.AsyncClient, path: str, wait_s: float) -> int | str:
+    """``GET path`` until it answers 200 or ``wait_s`` passes; the last status."""
+    deadline = time.monotonic() + wait_s
+    status = await _status(client, path)
+    while status not in (httpx.codes.OK, NOT_FOUND) and time.monotonic() < deadline:
+        await asyncio.sleep(READY_RETRY_S)
+        status = await _status(client, path)
+    return status
+
+
+async def _openapi_or_empty(ctx: CheckContext) -> JsonObject:
+    """The OpenAPI document, or an empty one when the app serves none."""
+    try:
+        return await ctx.fact(OPENAPI)
+    except FactNotApplicable:
+        return {}
+
+
+async def _substitute(
+    client: httpx.AsyncClient, doc: JsonObject, hint: re.Pattern[str], exclude: str
+) -> str | None:
+    """A documented parameterless GET health path matching ``hint`` that answers 200."""
+    for op in operations(doc):
+        if op.method != "GET" or not op.parameterless or op.path == exclude:
+            continue
+        if hint.search(op.path) and await _status(client, op.path) == httpx.codes.OK:
+            return op.path
+    return None
+
+
+async def _probe_health(
+    ctx: CheckContext, server: RunningServer
+) -> tuple[list[Finding], list[Finding]]:
+    """Failures and deviations of the liveness and readiness probes."""
+    failures: list[Finding] = []
+    deviations: list[Finding] = list(server.deviations)
+    roles = ((LIVE_PATH, LIVE_HINT, READY_PATH), (READY_PATH, READY_HINT, LIVE_PATH))
+    async with server.gate.shared(), server.client() as client:
+        for path, hint, other in roles:
+            status = await _status_until_ok(client, path, READY_WAIT_S)
+            if status == httpx.codes.OK:
+                continue
+            if status == NOT_FOUND:
+                doc = await _openapi_or_empty(ctx)
+                substitute = await _substitute(client, doc, hint, other)
+                if substitute is not None:
+                    deviations.append(Finding(f"{path} is missing; {substitute} answers 200"))
+                    continue
+            failures.append(Finding(f"GET {path} answered {status}, expected 200"))
+    return failures, deviations
+
+
+def _not_started(server: RunningServer) -> Outcome:
+    """The failure outcome of an app that never served."""
+    first = server.failure.splitlines()[0]
+    findings = [*server.deviations, Finding(server.failure, path="src/app/main.py")]
+    findings += [Finding(note) for note in server.notes]
+    return Outcome.failed(f"the app did not start: {first}", findings)
+
+
+@check("api.health")
+async def health_endpoints(ctx: CheckContext) -> Outcome:
+    """GET /health/live and /health/ready answer 200 with the app on real services.
+
+    Documented health paths stand in for missing contract paths, reported as deviations,
+    as is an app served from somewhere other than ``app.main:app``.
+    """
+    server = await ctx.fact(SERVER)
+    if not server.up:
+        return _not_started(server)
+    failures, deviations = await _probe_health(ctx, server)
+    notes = [Finding(note) for note in server.notes]
+    if failures:
+        return Outcome.failed(failures[0].message, failures + deviations + notes)
+    reason = "passes with deviations from the contract" if deviations else ""
+    return Outcome(Status.PASS, reason, tuple(deviations + notes))
+
+
+def is_create(op: Operation) -> bool:
+    """Whether a POST operation creates a resource (rather than perform an action)."""
+    if op.method != "POST":
+        return False
+    last = op.path.rstrip("/").rsplit("/", 1)[-1].lower()
+    words = re.split(r"[^a-z]+", f"{op.spec.get('operationId', '')} {op.spec.get('summary', '')}")
+    first_word = next((w for w in words if w), "").lower()
+    if first_word in {"create", "add", "new", "register", "place", "submit"}:
+        return True
+    return last.strip("{}") not in ACTION_WORDS and first_word not in ACTION_WORDS
+
+
+def documented_code_findings(doc: JsonObject) -> list[Finding]:
+    """Status codes the document should declare but does not."""
+    findings = []
+    for op in operations(doc):
+        codes = set(responses(op))
+        if is_create(op) and not codes & CREATE_CODES:
+            findings.append(Finding(f"{op.label} creates but declares no 201/202 response"))
+        if op.path_params and "404" not in codes and "4XX" not in codes:
+            findings.append(Finding(f"{op.label} has a path parameter but documents no 404"))
+        if op.spec.get("requestBody") is not None and "422" not in codes and "4XX" not in codes:
+            findings.append(Finding(f"{op.label} takes a body but documents no 422"))
+    return findings
+
+
+async def unknown_id_findings(server: RunningServer, doc: JsonObject) -> list[Finding]:
+    """GET-by-id operations that do not answer 404 for an id that does not exist."""
+    findings = []
+    async with server.gate.shared(), server.client() as client:
+        for op in by_id_gets(operations(doc)):
+            path = fill_path(op)
+            status = await _status(client, path)
+            if status != NOT_FOUND:
+                findings.append(Finding(f"GET {path} ({op.label}) answered {status}, expected 404"))
+    return findings
+
+
+@check("api.status_codes")
+async def status_codes(ctx: CheckContext) -> Outcome:
+    """Creating POSTs declare 201/202, path parameters 404, bodies 422; unknown ids get 404."""
+    server = await ctx.fact(LIVE_SERVER)
+    doc = await ctx.fact(OPENAPI)
+    findings = documented_code_findings(doc)
+    findings += await unknown_id_findings(server, doc)
+    return Outcome.from_findings(findings, "status code problems")
+
+
+def body_operations(doc: JsonObject) -> list[tuple[Operation, JsonObject]]:
+    """POST/PUT/PATCH operations with a JSON request body, with their body schemas."""
+    found = []
+    for op in operations(doc):
+        media = request_media(doc, op) if op.method in {"POST", "PUT", "PATCH"} else None
+        if media is not None:
+            found.append((op, media))
+    return found
+
+
+def _value_for(schema: JsonObject) -> str:
+    """A plausible valid value for a query parameter schema."""
+    if schema.get("enum"):
+        return str(schema["enum"][0])
+    return {"integer": "1", "number": "1", "boolean": "true"}.get(str(schema.get("type")), "evals")
+
+
+def request_target(doc: JsonObject, op: Operation) -> tuple[str, dict[str, str]]:
+    """A concrete path (unknown ids) and required query parameters for probing ``op``."""
+    query = {
+        str(p.get("name")): _value_for(resolve(doc, p.get("schema")))
+        for p in op.params_in("query", required_only=True)
+    }
+    return fill_path(op), query
+
+
+def wrong_typed_body(doc: JsonObject, media: JsonObject) -> object:
+    """The documented example (or ``{}``) with one typed field given a wrong-typed value."""
+    schema = resolve(doc, media.get("schema"))
+    properties = schema.get("properties")
+    if not isinstance(properties, dict) or not properties:
+        return WRONG_BODY
+    example = example_of(doc, media)
+    body = dict(example) if isinstance(example, dict) else {}
+    required = [str(n) for n in schema.get("required", [])]
+    for name in required + [n for n in properties if n not in required]:
+        kind = resolve(doc, properties[name]).get("type")
+        if isinstance(kind, str) and kind in WRONG_TYPE_VALUES:
+            body[name] = WRONG_TYPE_VALUES[kind]
+            return body
+    return WRONG_BODY
+
+
+async def _send(
+    client: httpx.AsyncClient, op: Operation, doc: JsonObject, body: object
+) -> int | str:
+    """Send ``body`` as JSON to ``op``; the status code or the transport error's name."""
+    path, query = request_target(doc, op)
+    try:
+        response = await client.request(op.method, path, params=query, json=body)
+    except httpx.HTTPError as exc:
+        return type(exc).__name__
+    return response.status_code
+
+
+async def _validation_findings(
+    client: httpx.AsyncClient, doc: JsonObject, op: Operation, media: JsonObject
+) -> list[Finding]:
+    """How ``op`` falls short: a free-form body, or invalid bodies not answered 422."""
+    findings = []
+    schema = media.get("schema")
+    if not isinstance(schema, dict) or ("$ref" not in schema and schema.get("type") != "array"):
+        findings.append(Finding(f"{op.label}: the request body is not a declared model"))
+    probes: tuple[tuple[str, object], ...] = (
+        ("an empty object", {}),
+        ("a wrong-typed body", wrong_typed_body(doc, media)),
+    )
+    for what, body in probes:
+        status = await _send(client, op, doc, body)
+        if status != UNPROCESSABLE:
+            findings.append(Finding(f"{op.label} answered {status} to {what}, expected 422"))
+    return findings
+
+
+@check("api.validation")
+async def input_validation(ctx: CheckContext) -> Outcome:
+    """Every POST/PUT/PATCH with a JSON body answers 422 to ``{}`` and to a wrong-typed body."""
+    server = await ctx.fact(LIVE_SERVER)
+    doc = await ctx.fact(OPENAPI)
+    targets = body_operations(doc)
+    if not targets:
+        return Outcome.skipped("no POST/PUT/PATCH operation takes a JSON body")
+    findings: list[Finding] = []
+    async with server.gate.shared(), server.client() as client:
+        for op, media in targets:
+            findings += await _validation_findings(client, doc, op, media)
+    return Outcome.from_findings(findings, "validation problems", operations=len(targets))
+
+
+def _is_handler_registration(node: ast.AST) -> bool:
+    """``add_exception_handler(...)``, ``@exception_handler(...)`` or ``exception_handlers=``."""
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    if isinstance(func, ast.Attribute) and func.attr in HANDLER_METHODS:
+        return True
+    return any(k.arg == "exception_handlers" for k in node.keywords)
+
+
+def exception_findings(modules: tuple[PythonModule, ...]) -> list[Finding]:
+    """Missing custom exception classes under src/app/exceptions or registered handlers."""
+    trees = [(m.path, m.tree) for m in modules if m.tree and m.path.startswith("src/app/")]
+    classes = [
+        node
+        for path, tree in trees
+        if path.startswith("src/app/exceptions")
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef) and node.bases
+    ]
+    handlers = [n for _, tree in trees for n in ast.walk(tree) if _is_handler_registration(n)]
+    findings = []
+    if not classes:
+        findings.append(Finding("no exception classes under src/app/exceptions", "src/app"))
+    if not handlers:
+        findings.append(Finding("no exception handler is registered on the app", "src/app"))
+    return findings
+
+
+async def _json_body(
+    client: httpx.AsyncClient, method: str, path: str, body: object = None
+) -> tuple[int, object] | None:
+    """The status and JSON body of a request's response (None when it has no JSON body)."""
+    try:
+        kwargs: dict[str, Any] = {} if body is None else {"json": body}
+        response = await client.request(method, path, **kwargs)
+        return response.status_code, response.json()
+    except (httpx.HTTPError, ValueError):
+        return None
+
+
+async def error_bodies(server: RunningServer, doc: JsonObject) -> dict[str, Any]:
+    """Responses to an unknown resource (404) and to an invalid request (422)."""
+    ops = operations(doc)
+    bodies: dict[str, Any] = {}
+    async with server.gate.shared(), server.client() as client:
+        by_id = by_id_gets(ops)
+        if by_id:
+            bodies["404"] = await _json_body(client, "GET", fill_path(by_id[0]))
+        with_body = body_operations(doc)
+        if with_body:
+            op = with_body[0][0]
+            bodies["422"] = await _json_body(client, op.method, request_target(doc, op)[0], {})
+        elif by_id:
+            bad = fill_path(by_id[0], {by_id[0].path_params[0]: INVALID_ID})
+            bodies["422"] = await _json_body(client, "GET", bad)
+    return bodies
+
+
+def error_shape_findings(bodies: dict[str, Any]) -> list[Finding]:
+    """Problems with the 404 and 422 bodies: missing, wrong status, not objects, other keys."""
+    findings = []
+    for code in ("404", "422"):
+        got = bodies.get(code)
+        if got is None:
+            findings.append(Finding(f"could not provoke a JSON {code} response"))
+        elif str(got[0]) != code or not isinstance(got[1], dict):
+            findings.append(Finding(f"expected a JSON object with status {code}, got {got[0]}"))
+    if findings:
+        return findings
+    keys = {code: sorted(bodies[code][1]) for code in ("404", "422")}
+    if keys["404"] != keys["422"]:
+        return [Finding(f"404 body keys {keys['404']} differ from 422 body keys {keys['422']}")]
+    return []
+
+
+@check("api.error_handling")
+async def error_handling(ctx: CheckContext) -> Outcome:
+    """Custom exceptions and registered handlers; 404 and 422 bodies have the same keys."""
+    findings = exception_findings(await ctx.fact(PYTHON_MODULES))
+    server = await ctx.fact(LIVE_SERVER)
+    doc = await ctx.fact(OPENAPI)
+    findings += error_shape_findings(await error_bodies(server, doc))
+    return Outcome.from_findings(findings, "error handling problems")
+
+
+def schema_is_model(schema: object) -> bool:
+    """Whether a response schema is a named component or an array of one."""
+    if not isinstance(schema, dict):
+        return False
+    if "$ref" in schema:
+        return True
+    items = schema.get("items")
+    return schema.get("type") == "array" and isinstance(items, dict) and "$ref" in items
+
+
+@check("api.response_models")
+async def response_models(ctx: CheckContext) -> Outcome:
+    """Every documented 2xx JSON response has a named component schema (or an array of one)."""
+    doc = await ctx.fact(OPENAPI)
+    findings = []
+    checked = 0
+    for op in operations(doc):
+        for status, media in success_media(doc, op):
+            checked += 1
+            if not schema_is_model(media.get("schema")):
+                findings.append(Finding(f"{op.label} {status}: the response has no model schema"))
+    return Outcome.from_findings(findings, "responses without a model", responses=checked)

@@ -1,0 +1,466 @@
+"""Checks of the event-driven parts: topics, message schemas, producer, consumer, DLQ, lag.
+
+All are syntax-tree pattern checks over ``src/`` (see :mod:`evals.facts.patterns`). They
+accept the usual variants (literals, module constants, settings attributes, ``**`` dicts,
+helpers one call away) and fail when the mechanism is absent.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable
+
+from evals.context import CheckContext
+from evals.facts.ast_index import FUNCTIONS, FunctionInfo, dotted_name, last_name, walk_body
+from evals.facts.patterns import (
+    CALL_SITES,
+    MODULE_CONSTANTS,
+    SETTINGS_FIELDS,
+    UNKNOWN,
+    CallSite,
+    SettingsField,
+    calls_named,
+    handler_names,
+    identifiers,
+    resolve,
+    src_modules,
+    subclasses,
+    under,
+)
+from evals.facts.source import PYTHON_MODULES, PythonModule
+from evals.model import Finding, Outcome
+from evals.registry import check
+
+VERSIONED_TOPIC = re.compile(r"[\w-]\.v\d+\b")
+DLQ = re.compile(r"dlq|dead_?letter|deadletter|\.dlt\b", re.IGNORECASE)
+EVENT_MODEL = re.compile(r"event|envelope|payload|message", re.IGNORECASE)
+EVENT_ID = re.compile(r"^(event|message|msg|dedup\w*|idempotency)_?(id|key)$", re.IGNORECASE)
+LEDGER_CLASS = re.compile(r"processed|inbox|idempot|dedup", re.IGNORECASE)
+DUPLICATE_CHECK = re.compile(r"processed|duplicate|already|seen", re.IGNORECASE)
+LAG = re.compile(r"(?<![a-z])lag")
+KAFKA_ERROR = re.compile(r"^(Kafka\w*Error|Exception|BaseException)$")
+VALIDATORS = frozenset(
+    {"model_validate", "model_validate_json", "validate_python", "validate_json", "TypeAdapter"}
+)
+SENDS = frozenset({"send", "send_and_wait", "send_batch", "publish", "publish_many", "produce"})
+METRICS = frozenset({"Gauge", "Histogram", "Summary", "Counter"})
+LOG_CALLS = frozenset({"debug", "info", "warning", "error", "exception", "log", "set"})
+ACKS_ALL = ("all", -1, "-1")
+
+
+def consumer_modules(modules: Iterable[PythonModule]) -> list[PythonModule]:
+    """Modules under ``src/`` that implement a consumer (by file name or client class)."""
+    return [
+        m
+        for m in src_modules(modules)
+        if "consum" in m.path.rsplit("/", 1)[-1] or "AIOKafkaConsumer" in m.source
+    ]
+
+
+def dlq_settings(fields: Iterable[SettingsField]) -> list[SettingsField]:
+    """Settings fields naming a dead letter topic (by field name or default)."""
+    return [
+        f
+        for f in fields
+        if DLQ.search(f.name) or (isinstance(f.default, str) and DLQ.search(f.default))
+    ]
+
+
+@check("kafka.topics")
+async def topic_structure(ctx: CheckContext) -> Outcome:
+    """Settings have topic fields, one default is versioned (``orders.v1``), and a DLQ topic."""
+    fields = await ctx.fact(SETTINGS_FIELDS)
+    topics = [f for f in fields if "topic" in f.name.lower()]
+    if not topics:
+        return Outcome.failed("no settings field names a topic (fields named *topic*)")
+    path, line = topics[0].path, topics[0].line
+    findings = []
+    defaults = [f.default for f in topics if isinstance(f.default, str)]
+    if not any(VERSIONED_TOPIC.search(d) for d in defaults):
+        findings.append(Finding("no topic default is versioned (<name>.v<N>)", path, line))
+    if not dlq_settings(fields):
+        findings.append(Finding("no dead letter topic setting", path, line))
+    return Outcome.from_findings(findings, "topic configuration problems", topics=len(topics))
+
+
+def event_models(modules: Iterable[PythonModule]) -> list[tuple[PythonModule, ast.ClassDef]]:
+    """Pydantic models of events in ``src/**/schemas`` or ``src/**/kafka``."""
+    places = [m for m in src_modules(modules) if re.search(r"/(schemas|kafka|events)[/.]", m.path)]
+    return [
+        (module, node)
+        for module, node in subclasses(places, ("BaseModel",))
+        if EVENT_MODEL.search(node.name) or EVENT_MODEL.search(module.path.rsplit("/", 1)[-1])
+    ]
+
+
+def validating_functions(functions: Iterable[FunctionInfo]) -> set[str]:
+    """Names of functions under ``src/`` that validate with Pydantic."""
+    return {
+        f.name
+        for f in functions
+        if under(f.path)
+        and any(
+            isinstance(n, ast.Call) and last_name(n.func) in VALIDATORS for n in walk_body(f.node)
+        )
+    }
+
+
+@check("kafka.message_schemas")
+async def message_schemas(ctx: CheckContext) -> Outcome:
+    """Event models are Pydantic classes, and the consumer validates messages with them."""
+    modules = await ctx.fact(PYTHON_MODULES)
+    functions: tuple[FunctionInfo, ...] = await ctx.fact(FUNCTIONS)
+    validators = VALIDATORS | validating_functions(functions)
+    consumers = {m.path for m in consumer_modules(modules)}
+    sites = [s for s in await ctx.fact(CALL_SITES) if s.path in consumers]
+    findings = []
+    if not event_models(modules):
+        findings.append(Finding("no Pydantic event/envelope/payload model in schemas/ or kafka/"))
+    if not consumers:
+        findings.append(Finding("no consumer module under src/"))
+    elif not any(s.last in validators for s in sites):
+        message = "the consumer never validates messages (model_validate*/TypeAdapter)"
+        findings.append(Finding(message, path=sorted(consumers)[0]))
+    return Outcome.from_findings(findings, "message schema problems")
+
+
+def send_guarded_by_handler(modules: Iterable[PythonModule]) -> bool:
+    """Whether some ``try`` around a send catches KafkaError (or a broader exception)."""
+    for module in src_modules(modules):
+        for node in ast.walk(module.tree) if module.tree else ():
+            if not isinstance(node, ast.Try):
+                continue
+            body = ast.Module(body=node.body, type_ignores=[])
+            sends = any(
+                isinstance(n, ast.Call) and last_name(n.func) in SENDS for n in ast.walk(body)
+            )
+            caught = {name for h in node.handlers for name in handler_names(h)}
+            if sends and any(KAFKA_ERROR.match(name) for name in caught):
+                return True
+    return False
+
+
+def has_retry_loop(modules: Iterable[PythonModule]) -> bool:
+    """Whether a ``for``/``while`` loop retries a send inside ``try``."""
+    for module in src_modules(modules):
+        for loop in ast.walk(module.tree) if module.tree else ():
+            if not isinstance(loop, ast.For | ast.AsyncFor | ast.While):
+                continue
+            tries = [n for n in ast.walk(loop) if isinstance(n, ast.Try)]
+            for node in tries:
+                calls = ast.walk(ast.Module(body=node.body, type_ignores=[]))
+                if any(isinstance(c, ast.Call) and last_name(c.func) in SENDS for c in calls):
+                    return True
+    return False
+
+
+async def producer_findings(ctx: CheckContext, producer: CallSite) -> list[Finding]:
+    """Findings on one ``AIOKafkaProducer(...)`` call: acks and retry/backoff settings."""
+    constants = await ctx.fact(MODULE_CONSTANTS)
+    fields = await ctx.fact(SETTINGS_FIELDS)
+    path, line = producer.path, producer.line
+    acks_node = producer.keywords.get("acks")
+    acks = resolve(acks_node, producer.path, constants, fields)
+    findings = []
+    if acks_node is None or (acks is not UNKNOWN and acks not in ACKS_ALL):
+        shown = "missing" if acks_node is None else repr(acks)
+        findings.append(Finding(f'producer acks is {shown}, not "all"', path, line))
+    retry_keys = {"retry_backoff_ms", "request_timeout_ms"} & set(producer.keywords)
+    modules: tuple[PythonModule, ...] = await ctx.fact(PYTHON_MODULES)
+    if not retry_keys and not has_retry_loop(modules):
+        message = "no retry_backoff_ms/request_timeout_ms nor retry loop"
+        findings.append(Finding(message, path, line))
+    return findings
+
+
+@check("kafka.producer_retries")
+async def producer_retries(ctx: CheckContext) -> Outcome:
+    """AIOKafkaProducer uses acks="all" with retry/backoff settings, and send errors are caught."""
+    sites: tuple[CallSite, ...] = await ctx.fact(CALL_SITES)
+    modules: tuple[PythonModule, ...] = await ctx.fact(PYTHON_MODULES)
+    producers = calls_named(sites, "AIOKafkaProducer")
+    if not producers:
+        return Outcome.failed("no AIOKafkaProducer is constructed under src/")
+    findings = [f for producer in producers for f in await producer_findings(ctx, producer)]
+    if not send_guarded_by_handler(modules):
+        message = "no send is wrapped in try/except KafkaError"
+        findings.append(Finding(message, path=producers[0].path, line=producers[0].line))
+    return Outcome.from_findings(findings, "producer reliability problems")
+
+
+def consumer_targets(modules: Iterable[PythonModule]) -> set[str]:
+    """Names/attributes assigned an ``AIOKafkaConsumer(...)`` (besides names with 'consumer')."""
+    targets: set[str] = set()
+    for module in src_modules(modules):
+        for node in ast.walk(module.tree) if module.tree else ():
+            if not isinstance(node, ast.Assign) or not isinstance(node.value, ast.Call):
+                continue
+            if last_name(node.value.func) == "AIOKafkaConsumer":
+                targets |= {name for t in node.targets if (name := dotted_name(t))}
+    return targets
+
+
+def is_consumer(receiver: str, targets: set[str]) -> bool:
+    """Whether a call's receiver is (by name or assignment) a Kafka consumer."""
+    return "consumer" in receiver.lower() or receiver in targets
+
+
+def shutdown_call_ids(modules: Iterable[PythonModule]) -> set[int]:
+    """Identities of the call nodes inside ``finally`` blocks under ``src/``."""
+    ids: set[int] = set()
+    for module in src_modules(modules):
+        for node in ast.walk(module.tree) if module.tree else ():
+            if isinstance(node, ast.Try | ast.TryStar):
+                final = ast.Module(body=node.finalbody, type_ignores=[])
+                ids |= {id(n) for n in ast.walk(final) if isinstance(n, ast.Call)}
+    return ids
+
+
+def signal_findings(modules: list[PythonModule], sites: list[CallSite]) -> list[Finding]:
+    """Findings for SIGTERM/SIGINT not handled by ``add_signal_handler``/``signal.signal``."""
+    installers = [s for s in sites if s.last == "add_signal_handler" or s.name == "signal.signal"]
+    paths = {s.path for s in installers}
+    names = {n for m in modules if m.path in paths and m.tree for n in identifiers(m.tree)}
+    return [
+        Finding(f"no {sig} handler (add_signal_handler / signal.signal)")
+        for sig in ("SIGTERM", "SIGINT")
+        if sig.lower() not in names
+    ]
+
+
+def consumer_findings(
+    modules: list[PythonModule], sites: list[CallSite], targets: set[str]
+) -> list[Finding]:
+    """Findings for a consumer without a graceful stop or manual commits."""
+    final_ids = shutdown_call_ids(modules)
+    stops = [s for s in sites if s.last == "stop" and is_consumer(s.receiver, targets)]
+    graceful = [
+        s
+        for s in stops
+        if id(s.node) in final_ids or re.search(r"shutdown|stop|close|aexit", s.function or "")
+    ]
+    commits = [
+        s for s in sites if s.last == "commit" and (s.node.args or is_consumer(s.receiver, targets))
+    ]
+    findings = []
+    if not graceful:
+        findings.append(Finding("the consumer is not stopped in a finally/shutdown path"))
+    if not commits:
+        findings.append(Finding("offsets are never committed manually (consumer.commit())"))
+    return findings
+
+
+def auto_commit_off(
+    consumer: CallSite, constants: dict[str, dict[str, object]], fields: tuple[SettingsField, ...]
+) -> bool:
+    """Whether a consumer is built with ``enable_auto_commit`` resolving to False (or unknown)."""
+    node = consumer.keywords.get("enable_auto_commit")
+    if node is None:
+        return False
+    value = resolve(node, consumer.path, constants, fields)
+    return value is False or value is UNKNOWN
+
+
+async def auto_commit_findings(ctx: CheckContext, consumers: list[CallSite]) -> list[Finding]:
+    """Findings for consumers that do not pass ``enable_auto_commit=False``."""
+    constants = await ctx.fact(MODULE_CONSTANTS)
+    fields = await ctx.fact(SETTINGS_FIELDS)
+    return [
+        Finding("AIOKafkaConsumer without enable_auto_commit=False", path=c.path, line=c.line)
+        for c in consumers
+        if not auto_commit_off(c, constants, fields)
+    ]
+
+
+@check("kafka.consumer_shutdown")
+async def consumer_shutdown(ctx: CheckContext) -> Outcome:
+    """SIGTERM/SIGINT handlers, the consumer stopped in a finally path, manual offset commits."""
+    parsed: tuple[PythonModule, ...] = await ctx.fact(PYTHON_MODULES)
+    modules = src_modules(parsed)
+    sites = calls_named(
+        await ctx.fact(CALL_SITES),
+        *{"add_signal_handler", "signal", "stop", "commit", "AIOKafkaConsumer"},
+    )
+    consumers = [s for s in sites if s.last == "AIOKafkaConsumer"]
+    if not consumers:
+        return Outcome.failed("no AIOKafkaConsumer is constructed under src/")
+    findings = signal_findings(modules, sites)
+    findings += consumer_findings(modules, sites, consumer_targets(modules))
+    findings += await auto_commit_findings(ctx, consumers)
+    return Outcome.from_findings(findings, "consumer shutdown problems")
+
+
+def _is_true(call: ast.Call, *keywords: str) -> bool:
+    """Whether any of ``keywords`` is passed as the literal ``True``."""
+    return any(
+        kw.arg in keywords and isinstance(kw.value, ast.Constant) and kw.value.value is True
+        for kw in call.keywords
+    )
+
+
+def _column_strings(call: ast.Call) -> set[str]:
+    """String literals among a call's positional arguments (lists/tuples flattened)."""
+    values: set[str] = set()
+    for arg in call.args:
+        items = arg.elts if isinstance(arg, ast.List | ast.Tuple) else [arg]
+        values |= {
+            i.value for i in items if isinstance(i, ast.Constant) and isinstance(i.value, str)
+        }
+    return values
+
+
+def unique_key_call(call: ast.Call) -> bool:
+    """Whether a call declares a unique key on an event-id column (model or migration)."""
+    name = last_name(call.func) or ""
+    columns = {c for c in _column_strings(call) if EVENT_ID.match(c)}
+    if name in {"Column", "mapped_column"}:
+        return bool(columns) and _is_true(call, "unique", "primary_key")
+    if name in {
+        "UniqueConstraint",
+        "PrimaryKeyConstraint",
+        "create_unique_constraint",
+        "create_primary_key",
+    }:
+        return bool(columns)
+    return name in {"Index", "create_index"} and bool(columns) and _is_true(call, "unique")
+
+
+def keyed_by_event_id(node: ast.ClassDef, statement: ast.AnnAssign) -> bool:
+    """Whether an attribute is an event id (or a ledger's non-integer ``id``)."""
+    name = statement.target.id if isinstance(statement.target, ast.Name) else ""
+    if EVENT_ID.match(name):
+        return True
+    annotation = ast.unparse(statement.annotation).lower()
+    return name == "id" and bool(LEDGER_CLASS.search(node.name)) and "int" not in annotation
+
+
+def unique_key_field(node: ast.ClassDef) -> bool:
+    """Whether a model class has an event-id attribute declared unique or primary key."""
+    return any(
+        isinstance(statement, ast.AnnAssign)
+        and isinstance(statement.value, ast.Call)
+        and keyed_by_event_id(node, statement)
+        and _is_true(statement.value, "unique", "primary_key")
+        for statement in node.body
+    )
+
+
+def has_unique_event_key(modules: Iterable[PythonModule]) -> bool:
+    """Whether models or migrations declare a unique key on an event id."""
+    for module in modules:
+        for node in ast.walk(module.tree) if module.tree else ():
+            if isinstance(node, ast.Call) and unique_key_call(node):
+                return True
+            if isinstance(node, ast.ClassDef) and unique_key_field(node):
+                return True
+    return False
+
+
+def skips_duplicates(node: ast.AST) -> bool:
+    """An ``ON CONFLICT`` SQL string, a caught unique violation, or an ``if`` on a duplicate."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return "on conflict" in node.value.lower()
+    if isinstance(node, ast.ExceptHandler):
+        return bool(handler_names(node) & {"IntegrityError", "UniqueViolationError"})
+    if isinstance(node, ast.If):
+        return any(DUPLICATE_CHECK.search(name) for name in identifiers(node.test))
+    return False
+
+
+def dedup_mechanism(modules: Iterable[PythonModule], sites: Iterable[CallSite]) -> bool:
+    """ON CONFLICT DO NOTHING/UPDATE, a caught unique violation, or an explicit duplicate check."""
+    if any(s.last in {"on_conflict_do_nothing", "on_conflict_do_update"} for s in sites):
+        return True
+    return any(
+        skips_duplicates(node)
+        for module in modules
+        for node in (ast.walk(module.tree) if module.tree else ())
+    )
+
+
+@check("kafka.idempotency")
+async def idempotency(ctx: CheckContext) -> Outcome:
+    """A unique key on processed event ids, and inserts that skip duplicates."""
+    modules = await ctx.fact(PYTHON_MODULES)
+    sources = src_modules(modules)
+    schema = [
+        m for m in modules if m.tree is not None and under(m.path, "src", "alembic", "migrations")
+    ]
+    sites = calls_named(
+        await ctx.fact(CALL_SITES), "on_conflict_do_nothing", "on_conflict_do_update"
+    )
+    findings = []
+    if not has_unique_event_key(schema):
+        findings.append(
+            Finding("no unique key/primary key on an event id column in models or migrations")
+        )
+    if not dedup_mechanism(sources, sites):
+        findings.append(Finding("no ON CONFLICT DO NOTHING insert or duplicate check for events"))
+    return Outcome.from_findings(findings, "idempotency problems")
+
+
+def dead_letter_senders(functions: Iterable[FunctionInfo]) -> list[FunctionInfo]:
+    """Functions under ``src/`` that send something while referring to a dead letter topic."""
+    found = []
+    for function in functions:
+        if not under(function.path):
+            continue
+        nodes = list(walk_body(function.node))
+        sends = any(isinstance(n, ast.Call) and last_name(n.func) in SENDS for n in nodes)
+        names = {i for n in nodes for i in identifiers(n)}
+        if sends and any(DLQ.search(name) for name in names):
+            found.append(function)
+    return found
+
+
+def dlq_configured(
+    fields: Iterable[SettingsField], constants: dict[str, dict[str, object]]
+) -> bool:
+    """Whether a settings field or module constant names a dead letter topic."""
+    if dlq_settings(fields):
+        return True
+    return any(
+        DLQ.search(name) or (isinstance(value, str) and DLQ.search(value))
+        for table in constants.values()
+        for name, value in table.items()
+    )
+
+
+@check("kafka.dlq")
+async def dead_letter_queue(ctx: CheckContext) -> Outcome:
+    """A dead letter topic is configured and the consumer code sends failed messages to it."""
+    fields = await ctx.fact(SETTINGS_FIELDS)
+    constants = await ctx.fact(MODULE_CONSTANTS)
+    findings = []
+    if not dlq_configured(fields, constants):
+        findings.append(Finding("no dead letter topic in settings or constants"))
+    functions: tuple[FunctionInfo, ...] = await ctx.fact(FUNCTIONS)
+    if not dead_letter_senders(functions):
+        findings.append(Finding("no code sends failed messages to the dead letter topic"))
+    return Outcome.from_findings(findings, "DLQ problems")
+
+
+def lag_exported(sites: Iterable[CallSite]) -> bool:
+    """Whether a metric about lag is declared, or lag is set on a gauge or logged."""
+    for site in sites:
+        if site.last in METRICS | LOG_CALLS and any(LAG.search(i) for i in identifiers(site.node)):
+            return True
+    return False
+
+
+@check("kafka.lag_monitoring")
+async def lag_monitoring(ctx: CheckContext) -> Outcome:
+    """Lag is computed from highwater()/end_offsets() and position()/committed(), and exported."""
+    sites = calls_named(
+        await ctx.fact(CALL_SITES),
+        *METRICS | LOG_CALLS | {"highwater", "end_offsets", "position", "committed"},
+    )
+    findings = []
+    if not any(s.last in {"highwater", "end_offsets"} for s in sites):
+        findings.append(Finding("no highwater()/end_offsets() call"))
+    if not any(s.last in {"position", "committed"} for s in sites):
+        findings.append(Finding("no position()/committed() call"))
+    if not lag_exported(sites):
+        findings.append(Finding("lag is neither exported as a metric nor logged"))
+    return Outcome.from_findings(findings, "lag monitoring gaps")

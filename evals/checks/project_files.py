@@ -1,0 +1,202 @@
+"""Checks of the project's own files: README, pre-commit, Makefile and Poetry configuration."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from typing import Any
+
+from evals.context import CheckContext, FactUnavailable
+from evals.facts.project_config import (
+    MAKEFILE,
+    POETRY_LOCK,
+    PRECOMMIT,
+    PYPROJECT,
+    README,
+    ConfigDocument,
+    Readme,
+)
+from evals.model import Finding, Outcome
+from evals.procs import ProcResult, run
+from evals.registry import check
+
+README_SECTIONS = {
+    "setup/installation": re.compile(
+        r"setup|set up|install|getting started|quick ?start|prerequisite", re.I
+    ),
+    "usage": re.compile(r"usage|running|\brun\b|how to use|quick ?start|\bapi\b|endpoints", re.I),
+    "configuration": re.compile(r"config|environment|settings|\benv\b", re.I),
+    "testing": re.compile(r"test", re.I),
+    "deployment": re.compile(r"deploy|production|release|docker|kubernetes", re.I),
+}
+PRECOMMIT_HOOKS = {
+    "ruff": re.compile(r"ruff", re.I),
+    "black": re.compile(r"black", re.I),
+    "mypy": re.compile(r"mypy", re.I),
+}
+MAKE_TARGETS = (
+    "lint",
+    "format",
+    "type-check",
+    "test",
+    "test-unit",
+    "test-integration",
+    "run-local",
+    "db-migrate",
+    "clean",
+)
+MAKE_DRY_RUN_TIMEOUT_S = 15.0
+# Variables through which a parent make would leak its flags into ``make -n``.
+MAKE_ENV_BLOCKLIST = frozenset({"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "MAKEFILES"})
+
+
+def readme_findings(readme: Readme) -> list[Finding]:
+    """One finding per required README section without a matching heading, and for no diagram."""
+    if not readme.exists:
+        return [Finding("no README.md", path=readme.path)]
+    findings = [
+        Finding(f"no {section} section (no heading matches)", path=readme.path)
+        for section, pattern in README_SECTIONS.items()
+        if not any(pattern.search(heading.text) for heading in readme.headings)
+    ]
+    if readme.diagram_line is None:
+        message = "no architecture diagram (Mermaid block or image)"
+        findings.append(Finding(message, path=readme.path))
+    return findings
+
+
+@check("docs.readme")
+async def readme_sections(ctx: CheckContext) -> Outcome:
+    """README.md has setup, usage, configuration, testing and deployment sections and a diagram."""
+    readme = await ctx.fact(README)
+    findings = readme_findings(readme)
+    return Outcome.from_findings(findings, "README shortcomings", headings=len(readme.headings))
+
+
+def unparsed_findings(document: ConfigDocument) -> list[Finding]:
+    """A finding when ``document`` is missing or does not parse; empty when it is usable."""
+    if not document.exists:
+        return [Finding(f"{document.path} not found", path=document.path)]
+    if document.error is not None:
+        return [Finding(document.error, path=document.path, line=document.error_line)]
+    return []
+
+
+def precommit_hooks(document: ConfigDocument) -> list[tuple[str, int | None]]:
+    """``(hook id or entry, line)`` of every hook of a parsed pre-commit configuration."""
+    repos = document.data.get("repos") if isinstance(document.data, dict) else None
+    hooks: list[tuple[str, int | None]] = []
+    for r, repo in enumerate(repos if isinstance(repos, list) else []):
+        entries = repo.get("hooks") if isinstance(repo, dict) else None
+        for h, hook in enumerate(entries if isinstance(entries, list) else []):
+            if isinstance(hook, dict):
+                text = f"{hook.get('id', '')} {hook.get('entry', '')}"
+                hooks.append((text, document.line_of("repos", str(r), "hooks", str(h))))
+    return hooks
+
+
+@check("precommit.config")
+async def precommit_config(ctx: CheckContext) -> Outcome:
+    """``.pre-commit-config.yaml`` parses and has ruff, black and mypy hooks."""
+    document = await ctx.fact(PRECOMMIT)
+    findings = unparsed_findings(document)
+    if not findings:
+        hooks = precommit_hooks(document)
+        findings = [
+            Finding(f"no {tool} hook", path=document.path, line=document.line_of("repos"))
+            for tool, pattern in PRECOMMIT_HOOKS.items()
+            if not any(pattern.search(text) for text, _ in hooks)
+        ]
+    return Outcome.from_findings(findings, "pre-commit problems")
+
+
+def make_environment(extra: dict[str, str]) -> dict[str, str]:
+    """The environment for ``make -n``: ours plus the run's, without a parent make's flags."""
+    env = {k: v for k, v in os.environ.items() if k not in MAKE_ENV_BLOCKLIST}
+    env.update(extra)
+    return env
+
+
+async def dry_run(ctx: CheckContext, makefile: str, target: str) -> ProcResult:
+    """``make -n TARGET`` in the project copy, with a short timeout.
+
+    Raises:
+        FactUnavailable: If ``make`` is not installed.
+    """
+    argv = ["make", "--no-print-directory", "-n", "-f", makefile, target]
+    env = make_environment(ctx.facts.options.env)
+    try:
+        return await run(argv, cwd=ctx.project, env=env, timeout_s=MAKE_DRY_RUN_TIMEOUT_S)
+    except FileNotFoundError:
+        raise FactUnavailable("`make` is not installed; cannot dry-run the targets") from None
+
+
+def dry_run_finding(result: ProcResult, target: str, path: str, line: int) -> Finding | None:
+    """A finding when ``make -n TARGET`` failed or timed out."""
+    if result.ok:
+        return None
+    if result.timed_out:
+        why = f"timed out after {MAKE_DRY_RUN_TIMEOUT_S:g} s"
+    else:
+        why = f"exit {result.returncode}: {result.tail(3)}"
+    return Finding(f"`make -n {target}` failed ({why})", path=path, line=line)
+
+
+@check("make.targets")
+async def make_targets(ctx: CheckContext) -> Outcome:
+    """The Makefile defines the nine standard targets and ``make -n`` succeeds for each."""
+    makefile = await ctx.fact(MAKEFILE)
+    if not makefile.exists:
+        return Outcome.failed("no Makefile", [Finding("Makefile not found", path="Makefile")])
+    missing = [t for t in MAKE_TARGETS if t not in makefile.targets]
+    findings = [Finding(f"target {t!r} not defined", path=makefile.path) for t in missing]
+    present = [t for t in MAKE_TARGETS if t in makefile.targets]
+    results = await asyncio.gather(*(dry_run(ctx, makefile.path, t) for t in present))
+    for target, result in zip(present, results, strict=True):
+        line = makefile.targets[target]
+        finding = dry_run_finding(result, target, makefile.path, line)
+        findings += [finding] if finding else []
+    return Outcome.from_findings(findings, "Makefile target problems", targets=len(present))
+
+
+def _table(data: object, *keys: str) -> dict[str, Any]:
+    """The nested TOML table at ``keys`` (empty when absent or not a table)."""
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
+def metadata_findings(document: ConfigDocument) -> list[Finding]:
+    """Findings for a pyproject without a name or a version in [project] or [tool.poetry]."""
+    project, poetry = _table(document.data, "project"), _table(document.data, "tool", "poetry")
+    dynamic = project.get("dynamic", [])
+    findings = []
+    for key in ("name", "version"):
+        declared = key in project or (key in poetry and (key in dynamic or not project))
+        if not declared:
+            where = "[project] or [tool.poetry]"
+            findings.append(Finding(f"no {key} in {where}", path=document.path))
+    if not project and not poetry:
+        findings.append(Finding("neither [project] nor [tool.poetry]", path=document.path))
+    return findings
+
+
+def lock_findings(document: ConfigDocument) -> list[Finding]:
+    """Findings for a missing or invalid ``poetry.lock``."""
+    findings = unparsed_findings(document)
+    if not findings and not _table(document.data, "metadata"):
+        message = "poetry.lock has no [metadata] table (not a Poetry lock file)"
+        findings.append(Finding(message, path=document.path))
+    return findings
+
+
+@check("build.poetry")
+async def poetry_configuration(ctx: CheckContext) -> Outcome:
+    """pyproject.toml parses and declares name and version; poetry.lock exists and parses."""
+    pyproject = await ctx.fact(PYPROJECT)
+    findings = unparsed_findings(pyproject)
+    if not findings:
+        findings = metadata_findings(pyproject)
+    findings += lock_findings(await ctx.fact(POETRY_LOCK))
+    return Outcome.from_findings(findings, "Poetry configuration problems")

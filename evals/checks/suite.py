@@ -1,0 +1,91 @@
+"""Full-tier checks on the project's own test suite, run once by the harness.
+
+Both checks read the same :data:`~evals.facts.testrun.TEST_RUN`: pytest under the
+harness's coverage configuration, against the run's PostgreSQL and broker.
+"""
+
+from __future__ import annotations
+
+from evals.context import CheckContext
+from evals.facts.testrun import TEST_RUN, TestRun
+from evals.model import Finding, Outcome
+from evals.registry import check
+
+MAX_FILE_FINDINGS = 10
+TAIL_CHARS = 1500
+
+
+def run_metrics(run: TestRun) -> dict[str, float | int | str]:
+    """The numbers of a test run recorded with both checks."""
+    return {
+        "tests": run.tests,
+        "failures": run.failures,
+        "errors": run.errors,
+        "skipped": run.skipped,
+        "duration_s": run.duration_s,
+    }
+
+
+def tail_finding(run: TestRun) -> Finding:
+    """The end of the suite's output as a finding."""
+    return Finding(f"pytest output (tail):\n{run.output_tail[-TAIL_CHARS:]}")
+
+
+def suite_outcome(run: TestRun) -> Outcome:
+    """The verdict on one test run: it must exit 0 with at least one executed test."""
+    metrics = run_metrics(run)
+    if run.timed_out:
+        return Outcome.failed("the test suite timed out", [tail_finding(run)], **metrics)
+    if run.no_tests_ran:
+        return Outcome.failed(
+            "no tests ran (pytest collected or executed nothing)", [tail_finding(run)], **metrics
+        )
+    if run.exit_code != 0 or run.failures or run.errors:
+        reason = f"{run.failures} failed, {run.errors} errors (pytest exit {run.exit_code})"
+        return Outcome.failed(reason, [*run.failed_tests, tail_finding(run)], **metrics)
+    return Outcome.passed(f"{run.executed} tests passed", **metrics)
+
+
+@check("tests.pass")
+async def tests_pass(ctx: CheckContext) -> Outcome:
+    """The project's tests, run once by the harness against real services, all pass."""
+    return suite_outcome(await ctx.fact(TEST_RUN))
+
+
+def omit_findings(run: TestRun) -> list[Finding]:
+    """One note per ``omit`` entry of the project's coverage config (ignored by the harness)."""
+    return [
+        Finding(f"project coverage omit {entry!r} ignored by the harness")
+        for entry in run.project_omit
+    ]
+
+
+def lowest_files(run: TestRun) -> list[Finding]:
+    """The least-covered files, as findings pointing at them."""
+    ranked = sorted(run.file_coverage.items(), key=lambda item: item[1])
+    return [
+        Finding(f"{percent:.1f}% covered", path)
+        for path, percent in ranked[:MAX_FILE_FINDINGS]
+        if percent < 100.0  # noqa: PLR2004 - a full percentage
+    ]
+
+
+def coverage_outcome(run: TestRun, threshold: float) -> Outcome:
+    """The verdict on the harness-measured coverage of ``run`` against ``threshold``."""
+    notes = omit_findings(run)
+    if run.coverage_percent is None:
+        why = "the tests timed out" if run.timed_out else "no coverage data was recorded"
+        return Outcome.failed(f"coverage not measured: {why}", [*notes, tail_finding(run)])
+    percent = round(run.coverage_percent, 2)
+    metrics: dict[str, float | int | str] = {"coverage": percent, "omit_ignored": len(notes)}
+    if percent < threshold:
+        reason = f"coverage {percent:.1f}% is below {threshold:g}% (line + branch, src/app)"
+        return Outcome.failed(reason, [*lowest_files(run), *notes], **metrics)
+    note = f"; {len(notes)} project omit entries ignored" if notes else ""
+    return Outcome.passed(f"coverage {percent:.1f}%{note}", **metrics)
+
+
+@check("tests.coverage")
+async def tests_coverage(ctx: CheckContext) -> Outcome:
+    """Line + branch coverage of src/app, measured by the harness, reaches the threshold."""
+    return coverage_outcome(await ctx.fact(TEST_RUN), ctx.threshold)

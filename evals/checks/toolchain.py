@@ -1,0 +1,410 @@
+"""Toolchain-tier checks: Ruff, Black, mypy, Bandit and pip-audit with harness-owned config.
+
+Every tool is the harness's own copy (installed next to the harness's interpreter) and
+runs with the configuration in ``evals/toolconfig/``, so a project cannot pass by
+switching rules off in its own ``pyproject.toml``. Only the project's line length is
+honoured (capped at :data:`MAX_LINE_LENGTH`). Findings carry the file and line parsed
+from each tool's JSON output.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import tomllib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from evals.context import CheckContext, Facts, FactUnavailable
+from evals.facts.environment import INSTALLED_ENV, InstalledEnv
+from evals.facts.source import PROJECT_FILES
+from evals.model import Finding, Outcome
+from evals.procs import ProcResult, run
+from evals.registry import check
+
+TOOLCONFIG = Path(__file__).resolve().parent.parent / "toolconfig"
+HARNESS_BIN = Path(sys.executable).parent
+DEFAULT_LINE_LENGTH = 88
+MAX_LINE_LENGTH = 120
+TOOL_TIMEOUT_S = 600.0
+MAX_FINDINGS = 200
+LINT_DIRS = ("src", "tests")
+APP_DIR = "src/app"
+UNTRUSTED_TOOL_ENV = ("RUFF_", "BLACK_", "MYPY", "BANDIT", "PIP_AUDIT", "PYTHONPATH")
+
+
+class ToolError(FactUnavailable):
+    """A tool of the harness crashed or produced output the harness cannot read."""
+
+
+def tool(name: str) -> str:
+    """Path of the harness's own copy of the tool ``name``."""
+    return str(HARNESS_BIN / name)
+
+
+def tool_env() -> dict[str, str]:
+    """The harness's environment without variables that would reconfigure the tools."""
+    import os  # noqa: PLC0415 - keeps the module's import surface small
+
+    return {k: v for k, v in os.environ.items() if not k.startswith(UNTRUSTED_TOOL_ENV)}
+
+
+def project_line_length(project: Path) -> int:
+    """The project's configured line length (Black's, else Ruff's), default 88, capped."""
+    try:
+        data = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return DEFAULT_LINE_LENGTH
+    tools = data.get("tool", {})
+    for value in (
+        tools.get("black", {}).get("line-length"),
+        tools.get("ruff", {}).get("line-length"),
+    ):
+        if isinstance(value, int) and value > 0:
+            return min(value, MAX_LINE_LENGTH)
+    return DEFAULT_LINE_LENGTH
+
+
+def relative(project: Path, filename: str) -> str:
+    """``filename`` relative to the project root (POSIX), when it lies inside it."""
+    path = Path(filename)
+    if not path.is_absolute():
+        return path.as_posix()
+    try:
+        return path.resolve().relative_to(project.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def existing_dirs(files: tuple[str, ...], wanted: Iterable[str]) -> list[str]:
+    """Those of ``wanted`` directories that contain at least one project file."""
+    present = files
+    return [d for d in wanted if any(f.startswith(f"{d}/") for f in present)]
+
+
+def capped(findings: list[Finding]) -> list[Finding]:
+    """At most :data:`MAX_FINDINGS` findings, so huge reports stay readable."""
+    return findings[:MAX_FINDINGS]
+
+
+def tool_failure(name: str, result: ProcResult) -> ToolError:
+    """A :class:`ToolError` describing how the tool ``name`` failed."""
+    if result.timed_out:
+        return ToolError(f"{name} timed out")
+    return ToolError(f"{name} failed (exit {result.returncode}): {result.tail(5)}")
+
+
+# ---------------------------------------------------------------------------- ruff
+
+
+def ruff_findings(output: str, project: Path) -> list[Finding]:
+    """Findings from ``ruff check --output-format json`` output.
+
+    Raises:
+        ValueError: If the output is not Ruff's JSON.
+    """
+    diagnostics = json.loads(output or "[]")
+    if not isinstance(diagnostics, list):
+        raise ValueError("ruff JSON output is not a list")
+    findings = []
+    for diag in diagnostics:
+        location = diag.get("location") or {}
+        message = f"{diag.get('code') or 'syntax'}: {diag.get('message', '')}"
+        path = relative(project, str(diag.get("filename", "")))
+        findings.append(Finding(message, path, location.get("row")))
+    return findings
+
+
+async def run_ruff(project: Path, config: Path, targets: list[str]) -> list[Finding]:
+    """Run the harness's Ruff with ``config`` over ``targets`` in ``project``.
+
+    Raises:
+        ToolError: If Ruff fails or its output cannot be parsed.
+    """
+    argv = [tool("ruff"), "check", "--config", str(config), "--no-cache", "--quiet"]
+    argv += ["--output-format", "json", "--line-length", str(project_line_length(project))]
+    result = await run([*argv, *targets], cwd=project, env=tool_env(), timeout_s=TOOL_TIMEOUT_S)
+    if result.timed_out or result.returncode not in (0, 1):
+        raise tool_failure("ruff", result)
+    try:
+        return ruff_findings(result.stdout, project)
+    except ValueError as exc:
+        raise ToolError(f"cannot read ruff output: {exc}") from None
+
+
+@check("lint.ruff")
+async def ruff_lint(ctx: CheckContext) -> Outcome:
+    """Ruff with the harness's rule set finds nothing in src/ and tests/."""
+    targets = existing_dirs(await ctx.fact(PROJECT_FILES), LINT_DIRS) or ["."]
+    findings = await run_ruff(ctx.project, TOOLCONFIG / "ruff.toml", targets)
+    return Outcome.from_findings(capped(findings), "Ruff findings", count=len(findings))
+
+
+@check("docs.docstrings")
+async def google_docstrings(ctx: CheckContext) -> Outcome:
+    """Ruff's pydocstyle rules (Google convention) find nothing in src/app."""
+    if not existing_dirs(await ctx.fact(PROJECT_FILES), [APP_DIR]):
+        return Outcome.failed(f"no Python package at {APP_DIR}")
+    findings = await run_ruff(ctx.project, TOOLCONFIG / "ruff-docstrings.toml", [APP_DIR])
+    return Outcome.from_findings(capped(findings), "docstring findings", count=len(findings))
+
+
+# ---------------------------------------------------------------------------- black
+
+
+def black_findings(stderr: str) -> list[Finding]:
+    """Files Black would reformat (or cannot parse), from ``black --check`` output."""
+    findings = []
+    for line in stderr.splitlines():
+        if line.startswith("would reformat "):
+            path = line.removeprefix("would reformat ").strip()
+            findings.append(Finding("Black would reformat this file", path))
+        elif line.startswith("error: cannot format "):
+            path, _, why = line.removeprefix("error: cannot format ").partition(": ")
+            findings.append(Finding(f"Black cannot format this file: {why}", path))
+    return findings
+
+
+def _write_black_config(workdir: Path, line_length: int) -> Path:
+    """A Black config file holding only the project's line length."""
+    config = workdir / "toolconfig" / "black.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(f"[tool.black]\nline-length = {line_length}\n", encoding="utf-8")
+    return config
+
+
+@check("format.black")
+async def black_format(ctx: CheckContext) -> Outcome:
+    """``black --check`` (project line length, nothing else) would change no file."""
+    files = [f for f in await ctx.fact(PROJECT_FILES) if f.endswith((".py", ".pyi"))]
+    targets = [f for f in files if f.startswith(tuple(f"{d}/" for d in LINT_DIRS))]
+    if not targets:
+        return Outcome.failed("no Python files under src/ or tests/")
+    length = project_line_length(ctx.project)
+    workdir = ctx.facts.options.workdir
+    config = await asyncio.to_thread(_write_black_config, workdir, length)
+    argv = [tool("black"), "--check", "--config", str(config), *targets]
+    result = await run(argv, cwd=ctx.project, env=tool_env(), timeout_s=TOOL_TIMEOUT_S)
+    findings = black_findings(result.stderr)
+    if result.timed_out or (result.returncode not in (0, 1, 123) and not findings):
+        raise tool_failure("black", result)
+    return Outcome.from_findings(capped(findings), "files Black would reformat", line_length=length)
+
+
+# ---------------------------------------------------------------------------- mypy
+
+
+def mypy_findings(output: str) -> list[Finding]:
+    """Errors from ``mypy -O json`` output (one JSON object per line; notes dropped)."""
+    findings = []
+    for line in output.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(entry, dict) or entry.get("severity") != "error":
+            continue
+        code = f" [{entry['code']}]" if entry.get("code") else ""
+        message = f"{entry.get('message', '')}{code}"
+        findings.append(Finding(message, str(entry.get("file", "")) or None, entry.get("line")))
+    return findings
+
+
+def mypy_argv(installed: InstalledEnv, cache: Path) -> list[str]:
+    """The mypy command line: harness mypy and config, the project's interpreter."""
+    return [
+        tool("mypy"),
+        "--config-file",
+        str(TOOLCONFIG / "mypy.ini"),
+        "--strict",
+        "--python-executable",
+        str(installed.python),
+        "--cache-dir",
+        str(cache),
+        "-O",
+        "json",
+        APP_DIR,
+    ]
+
+
+@check("types.mypy")
+async def mypy_strict(ctx: CheckContext) -> Outcome:
+    """``mypy --strict`` with the harness's config reports no error in src/app."""
+    if not existing_dirs(await ctx.fact(PROJECT_FILES), [APP_DIR]):
+        return Outcome.failed(f"no Python package at {APP_DIR}")
+    installed = await ctx.fact(INSTALLED_ENV)
+    cache = installed.python.parent.parent / ".evals-mypy-cache"
+    env = {**tool_env(), "MYPYPATH": str(ctx.project / "src")}
+    argv = mypy_argv(installed, cache)
+    result = await run(argv, cwd=ctx.project, env=env, timeout_s=TOOL_TIMEOUT_S)
+    findings = mypy_findings(result.stdout)
+    if result.timed_out or (result.returncode != 0 and not findings):
+        raise tool_failure("mypy", result)
+    return Outcome.from_findings(capped(findings), "mypy errors", errors=len(findings))
+
+
+# ---------------------------------------------------------------------------- bandit
+
+
+def bandit_findings(output: str) -> list[Finding]:
+    """Issues from ``bandit -f json`` output.
+
+    Raises:
+        ValueError: If the output is not Bandit's JSON report.
+    """
+    report = json.loads(output)
+    findings = []
+    for issue in report["results"]:
+        message = (
+            f"{issue.get('test_id')} {issue.get('issue_text', '').strip()} "
+            f"(severity {issue.get('issue_severity')}, confidence {issue.get('issue_confidence')})"
+        )
+        findings.append(Finding(message, issue.get("filename"), issue.get("line_number")))
+    return findings
+
+
+@check("security.bandit")
+async def bandit_scan(ctx: CheckContext) -> Outcome:
+    """Bandit finds no medium-or-higher severity issue (medium+ confidence) in src/app."""
+    if not existing_dirs(await ctx.fact(PROJECT_FILES), [APP_DIR]):
+        return Outcome.failed(f"no Python package at {APP_DIR}")
+    argv = [tool("bandit"), "-r", APP_DIR, "-ll", "-ii", "-f", "json", "-q"]
+    argv += ["--ini", str(TOOLCONFIG / "bandit.ini")]
+    result = await run(argv, cwd=ctx.project, env=tool_env(), timeout_s=TOOL_TIMEOUT_S)
+    try:
+        findings = bandit_findings(result.stdout)
+    except (ValueError, KeyError, TypeError):
+        raise tool_failure("bandit", result) from None
+    return Outcome.from_findings(capped(findings), "Bandit issues", issues=len(findings))
+
+
+# ---------------------------------------------------------------------------- pip-audit
+
+# Installed by the venv itself, not by the project: never audited.
+VENV_SEED_PACKAGES = frozenset({"pip", "setuptools", "wheel"})
+NAMES_SHOWN = 8
+
+
+def normalise(name: str) -> str:
+    """PEP 503 normalised distribution name."""
+    return "-".join(name.lower().replace("_", "-").replace(".", "-").split("-"))
+
+
+def _metadata_name_version(metadata: str) -> tuple[str, str] | None:
+    """``(Name, Version)`` from a METADATA file's headers."""
+    fields: dict[str, str] = {}
+    for line in metadata.splitlines():
+        if not line.strip():
+            break
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    if "Name" in fields and "Version" in fields:
+        return fields["Name"], fields["Version"]
+    return None
+
+
+def installed_distributions(site_packages: Path, skip: Iterable[str]) -> dict[str, str]:
+    """Normalised name -> version of the distributions in ``site_packages``, minus ``skip``."""
+    skipped = {normalise(s) for s in (*skip, *VENV_SEED_PACKAGES)}
+    found: dict[str, str] = {}
+    for meta in sorted(site_packages.glob("*.dist-info/METADATA")):
+        parsed = _metadata_name_version(meta.read_text(encoding="utf-8", errors="replace"))
+        if parsed and normalise(parsed[0]) not in skipped:
+            found[normalise(parsed[0])] = parsed[1]
+    return found
+
+
+def _lock_line(project: Path, name: str) -> tuple[str | None, int | None]:
+    """Where ``name`` is pinned in poetry.lock, for a finding's location."""
+    try:
+        lines = (project / "poetry.lock").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None, None
+    for number, line in enumerate(lines, start=1):
+        if line.strip() == f'name = "{name}"':
+            return "poetry.lock", number
+    return None, None
+
+
+def audit_findings(report: dict[str, Any], project: Path) -> tuple[list[Finding], list[str]]:
+    """Vulnerabilities (as findings) and the names pip-audit could not audit.
+
+    Raises:
+        KeyError: If the report has no ``dependencies`` list.
+    """
+    findings: list[Finding] = []
+    unaudited: list[str] = []
+    for dep in report["dependencies"]:
+        if dep.get("skip_reason"):
+            unaudited.append(str(dep.get("name")))
+            continue
+        for vuln in dep.get("vulns", []):
+            fixes = ", ".join(vuln.get("fix_versions", [])) or "none"
+            message = f"{dep['name']} {dep.get('version')}: {vuln.get('id')} (fixed in: {fixes})"
+            findings.append(Finding(message, *_lock_line(project, str(dep["name"]))))
+    return findings, unaudited
+
+
+def audit_outcome(report: dict[str, Any], project: Path) -> Outcome:
+    """The verdict on a pip-audit JSON report: vulnerabilities fail, unaudited is an error."""
+    findings, unaudited = audit_findings(report, project)
+    audited = len(report["dependencies"]) - len(unaudited)
+    if findings:
+        return Outcome.failed(f"{len(findings)} known vulnerabilities", findings, audited=audited)
+    if unaudited or not audited:
+        names = ", ".join(unaudited[:NAMES_SHOWN])
+        names += " ..." if len(unaudited) > NAMES_SHOWN else ""
+        return Outcome.errored(
+            f"the vulnerability service could not be reached or did not know "
+            f"{len(unaudited)} dependencies ({names}); not verified",
+            unaudited=len(unaudited),
+        )
+    return Outcome.passed("", audited=audited)
+
+
+def _write_requirements(installed: InstalledEnv, target: Path) -> int:
+    """Pin the environment's distributions in ``target``; returns how many."""
+    if installed.site_packages is None:
+        raise ToolError("the installed environment has no site-packages")
+    pins = installed_distributions(installed.site_packages, installed.added_tools)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("".join(f"{n}=={v}\n" for n, v in sorted(pins.items())), "utf-8")
+    return len(pins)
+
+
+def unreachable_reason(result: ProcResult) -> str:
+    """A one-line reason for a pip-audit run that produced no report."""
+    text = result.stdout + "\n" + result.stderr
+    for marker in ("ConnectionError", "NameResolutionError", "Max retries", "timed out"):
+        if marker in text:
+            return f"the vulnerability service is unreachable ({marker}); not verified"
+    return f"pip-audit failed (exit {result.returncode}): {result.tail(3)}"
+
+
+async def run_pip_audit(facts: Facts, requirements: Path) -> ProcResult:
+    """pip-audit on pinned requirements, without resolving or installing anything."""
+    argv = [tool("pip-audit"), "-r", str(requirements), "--no-deps", "--disable-pip"]
+    argv += ["-f", "json", "--progress-spinner", "off", "--timeout", "30"]
+    return await run(argv, cwd=facts.project, env=tool_env(), timeout_s=TOOL_TIMEOUT_S)
+
+
+@check("security.dependencies")
+async def pip_audit(ctx: CheckContext) -> Outcome:
+    """pip-audit knows no vulnerability in the project's installed dependencies.
+
+    When the vulnerability service cannot be reached, or any dependency could not be
+    audited, the result is ``error``: an unverified audit never passes.
+    """
+    installed = await ctx.fact(INSTALLED_ENV)
+    requirements = ctx.facts.options.workdir / "pip-audit" / "requirements.txt"
+    count = await asyncio.to_thread(_write_requirements, installed, requirements)
+    if not count:
+        return Outcome.passed("the project installs no third-party distribution", audited=0)
+    result = await run_pip_audit(ctx.facts, requirements)
+    try:
+        report = json.loads(result.stdout)
+        return audit_outcome(report, ctx.project)
+    except (ValueError, KeyError, TypeError):
+        return Outcome.errored(unreachable_reason(result))

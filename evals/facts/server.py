@@ -1,0 +1,351 @@
+"""The project's ASGI app served by uvicorn against fresh services (full tier).
+
+The app is started once per run, in the project copy, with the installed environment and
+the provisioned PostgreSQL and broker: ``alembic upgrade head`` on a fresh database first,
+then ``python -m uvicorn app.main:app`` on a free local port. Its combined stdout/stderr is
+copied to a size-capped log file that checks read to find the app's log lines. When the
+contract's ``app.main:app`` does not load, the ASGI app or app factory is looked for in
+``src/app`` and the deviation is recorded for ``api.health``; an app that never serves is
+reported on :class:`RunningServer` (``failure``) so ``api.health`` fails and the checks
+that need a live app skip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from evals.context import FactNotApplicable, Facts
+from evals.facts.environment import INSTALLED_ENV
+from evals.facts.server_discovery import AppTarget, candidate_targets, probe_targets
+from evals.facts.services import SERVICES
+from evals.model import Finding
+from evals.procs import run
+from evals.registry import FactKey, provides
+
+START_TIMEOUT_S = 90.0
+MIGRATE_TIMEOUT_S = 300.0
+STOP_GRACE_S = 10.0
+LOG_CAP_BYTES = 20_000_000
+READ_CHUNK = 65_536
+POLL_INTERVAL_S = 0.25
+READY_PROBE_PATH = "/health/live"
+CONTRACT_TARGET = AppTarget("app.main", "app", factory=False)
+
+
+class ServerLog:
+    """The app's combined stdout and stderr, copied to a file up to a size cap.
+
+    Attributes:
+        path: The log file.
+        cap: Bytes kept; later output is read and discarded.
+        truncated: Whether output was discarded.
+    """
+
+    def __init__(self, path: Path, cap: int = LOG_CAP_BYTES) -> None:
+        """Create an empty log at ``path`` (parent directories included)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")
+        self.path = path
+        self.cap = cap
+        self.truncated = False
+        self._written = 0
+
+    def size(self) -> int:
+        """Bytes written so far; pass it as ``since`` to read only later output."""
+        return self._written
+
+    async def pump(self, stream: asyncio.StreamReader) -> None:
+        """Copy ``stream`` to the file until it ends, keeping at most ``cap`` bytes."""
+        with self.path.open("ab") as handle:
+            while chunk := await stream.read(READ_CHUNK):
+                room = self.cap - self._written
+                if len(chunk) > room:
+                    self.truncated = True
+                    chunk = chunk[: max(room, 0)]
+                handle.write(chunk)
+                handle.flush()
+                self._written += len(chunk)
+
+    def text(self, since: int = 0) -> str:
+        """The output from byte offset ``since`` on, decoded leniently."""
+        with self.path.open("rb") as handle:
+            handle.seek(since)
+            return handle.read().decode("utf-8", errors="replace")
+
+    def lines(self, since: int = 0) -> list[str]:
+        """Non-empty complete lines from byte offset ``since`` on."""
+        text = self.text(since)
+        complete = text[: text.rfind("\n") + 1]
+        return [line for line in complete.splitlines() if line.strip()]
+
+    def tail(self, count: int = 20) -> str:
+        """The last ``count`` lines, for error messages."""
+        return "\n".join(self.text().splitlines()[-count:])
+
+    async def wait_for(self, needle: str, since: int = 0, timeout_s: float = 5.0) -> list[str]:
+        """Lines after ``since`` that contain ``needle``, waiting up to ``timeout_s`` for one."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            found = [line for line in self.lines(since) if needle in line]
+            if found or time.monotonic() >= deadline:
+                return found
+            await asyncio.sleep(POLL_INTERVAL_S)
+
+
+class ProbeGate:
+    """A readers-writer gate: probes share the server, a load test has it to itself."""
+
+    def __init__(self) -> None:
+        """Create an open gate."""
+        self._condition = asyncio.Condition()
+        self._readers = 0
+        self._writer = False
+
+    @asynccontextmanager
+    async def shared(self) -> AsyncIterator[None]:
+        """Hold the gate together with other probes (waits while a load test runs)."""
+        async with self._condition:
+            await self._condition.wait_for(lambda: not self._writer)
+            self._readers += 1
+        try:
+            yield
+        finally:
+            async with self._condition:
+                self._readers -= 1
+                self._condition.notify_all()
+
+    @asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[None]:
+        """Hold the gate alone (waits until running probes are done)."""
+        async with self._condition:
+            await self._condition.wait_for(lambda: not self._writer and self._readers == 0)
+            self._writer = True
+        try:
+            yield
+        finally:
+            async with self._condition:
+                self._writer = False
+                self._condition.notify_all()
+
+
+@dataclass
+class RunningServer:
+    """The app as the harness started it.
+
+    Attributes:
+        base_url: Where it listens, e.g. ``http://127.0.0.1:40123``.
+        log: Its captured output.
+        ready_offset: Log size when it began serving; later lines come from requests.
+        target: The ASGI app (or factory) served, when one loaded.
+        failure: Why it is not serving; empty when it is.
+        deviations: Departures from the contract (e.g. the app is not ``app.main:app``).
+        notes: Other observations, such as a failed ``alembic upgrade head``.
+        gate: Coordinates probes with the load test.
+    """
+
+    base_url: str
+    log: ServerLog
+    ready_offset: int = 0
+    target: AppTarget | None = None
+    failure: str = ""
+    deviations: tuple[Finding, ...] = ()
+    notes: tuple[str, ...] = ()
+    gate: ProbeGate = field(default_factory=ProbeGate)
+
+    @property
+    def up(self) -> bool:
+        """Whether the app answered HTTP requests."""
+        return not self.failure
+
+    def client(self, timeout_s: float = 10.0, connections: int = 16) -> httpx.AsyncClient:
+        """An HTTP client for the app (no proxies from the environment)."""
+        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        return httpx.AsyncClient(
+            base_url=self.base_url, timeout=timeout_s, limits=limits, trust_env=False
+        )
+
+
+SERVER: FactKey[RunningServer] = FactKey("server")
+LIVE_SERVER: FactKey[RunningServer] = FactKey("live_server")
+
+
+@dataclass
+class Launch:
+    """What every start attempt shares.
+
+    Attributes:
+        project: The project copy (working directory).
+        python: The installed environment's interpreter.
+        env: The app's environment.
+        logdir: Where log files go.
+        facts: The run's facts, for registering cleanups.
+    """
+
+    project: Path
+    python: Path
+    env: dict[str, str]
+    logdir: Path
+    facts: Facts
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def stop_process(process: asyncio.subprocess.Process, pump: asyncio.Task[None]) -> None:
+    """Stop the process group: SIGTERM, then SIGKILL after a grace period; drain the log."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            await asyncio.wait_for(process.wait(), STOP_GRACE_S)
+            break
+        except TimeoutError:
+            continue
+    await asyncio.wait_for(pump, STOP_GRACE_S)
+
+
+async def _responds(client: httpx.AsyncClient) -> bool:
+    """Whether the app answers HTTP at all (uvicorn serves only after start-up completed)."""
+    try:
+        await client.get(READY_PROBE_PATH)
+    except httpx.HTTPError:
+        return False
+    return True
+
+
+async def wait_until_serving(
+    process: asyncio.subprocess.Process, base_url: str, timeout_s: float
+) -> str:
+    """Poll the app until it answers; returns why it never did, or an empty string."""
+    deadline = time.monotonic() + timeout_s
+    async with httpx.AsyncClient(base_url=base_url, timeout=2.0, trust_env=False) as client:
+        while time.monotonic() < deadline:
+            if process.returncode is not None:
+                return f"the app exited with code {process.returncode} before serving requests"
+            if await _responds(client):
+                return ""
+            await asyncio.sleep(POLL_INTERVAL_S)
+    return f"the app did not answer HTTP requests within {timeout_s:g} s"
+
+
+def uvicorn_argv(python: Path, target: AppTarget, port: int) -> list[str]:
+    """The uvicorn command line serving ``target`` on ``port``."""
+    argv = [str(python), "-m", "uvicorn", target.spec, "--host", "127.0.0.1"]
+    argv += ["--port", str(port), "--no-server-header"]
+    return argv + (["--factory"] if target.factory else [])
+
+
+async def start(launch: Launch, target: AppTarget) -> RunningServer:
+    """Start uvicorn serving ``target`` and wait until it answers (or fails to)."""
+    port = free_port()
+    log = ServerLog(launch.logdir / f"{target.module}.{target.attr}.log")
+    process = await asyncio.create_subprocess_exec(
+        *uvicorn_argv(launch.python, target, port),
+        cwd=launch.project,
+        env=launch.env,
+        start_new_session=True,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    assert process.stdout is not None  # noqa: S101 - PIPE was requested above
+    pump = asyncio.ensure_future(log.pump(process.stdout))
+    launch.facts.cleanups.append(lambda: stop_process(process, pump))
+    base_url = f"http://127.0.0.1:{port}"
+    failure = await wait_until_serving(process, base_url, START_TIMEOUT_S)
+    if failure:
+        await stop_process(process, pump)
+        failure = f"{failure}; output:\n{log.tail()}"
+    return RunningServer(base_url, log, log.size(), target, failure)
+
+
+async def migrate(launch: Launch) -> tuple[str, ...]:
+    """Run ``alembic upgrade head`` when the project has Alembic; notes on failure."""
+    if not (launch.project / "alembic.ini").is_file():
+        return ("no alembic.ini: the app was started without migrations",)
+    argv = [str(launch.python), "-m", "alembic", "upgrade", "head"]
+    result = await run(argv, cwd=launch.project, env=launch.env, timeout_s=MIGRATE_TIMEOUT_S)
+    if result.ok:
+        return ()
+    return (f"alembic upgrade head failed before the app started:\n{result.tail(10)}",)
+
+
+async def _launch(facts: Facts) -> Launch:
+    """Gather the installed environment and a fresh database into a :class:`Launch`."""
+    installed = await facts.get(INSTALLED_ENV)
+    services = await facts.get(SERVICES)
+    env = {**installed.env, **facts.options.env, **services.env}
+    env["DATABASE_URL"] = await services.fresh_database("server")
+    env["PYTHONUNBUFFERED"] = "1"
+    logdir = facts.options.workdir / "server"
+    return Launch(facts.project, installed.python, env, logdir, facts)
+
+
+async def serve_alternative(launch: Launch, first: RunningServer) -> RunningServer:
+    """After ``app.main:app`` failed, serve another ASGI app or factory found in src/app."""
+    targets = candidate_targets(launch.project)
+    probed = await probe_targets(launch.python, launch.project, launch.env, targets)
+    contract_error = probed.get(CONTRACT_TARGET.spec)
+    if contract_error is None or contract_error.loads:
+        return first  # app.main:app loads, so it failed for another reason
+    for target in targets:
+        result = probed.get(target.spec)
+        if target == CONTRACT_TARGET or result is None or not result.loads:
+            continue
+        server = await start(launch, result.target)
+        if server.up:
+            why = f"app.main:app does not load ({contract_error.error}); served {target.spec}"
+            server.deviations = (Finding(why, path="src/app/main.py"),)
+            return server
+    return first
+
+
+@provides(SERVER)
+async def running_server(facts: Facts) -> RunningServer:
+    """Migrate a fresh database and serve the app (see the module docstring)."""
+    launch = await _launch(facts)
+    notes = await migrate(launch)
+    server = await start(launch, CONTRACT_TARGET)
+    if not server.up:
+        server = await serve_alternative(launch, server)
+    server.notes = notes
+    return server
+
+
+@provides(LIVE_SERVER)
+async def live_server(facts: Facts) -> RunningServer:
+    """The running app; checks that need it skip when it did not start.
+
+    Raises:
+        FactNotApplicable: If the app never answered (``api.health`` reports why).
+    """
+    server = await facts.get(SERVER)
+    if not server.up:
+        raise FactNotApplicable("the app did not start (see api.health)")
+    return server
+
+
+def parse_json_line(line: str) -> dict[str, object] | None:
+    """The JSON object on ``line``, or None when the line is not one."""
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None

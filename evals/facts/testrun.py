@@ -1,0 +1,262 @@
+"""The project's test suite, run once with harness-measured coverage (full tier).
+
+``tests.pass``, ``tests.coverage`` and any other check that needs test results share
+this one run: ``coverage run`` with the harness's rc file (branch coverage of
+``src/app``; the project's own coverage settings and ``omit`` entries are ignored and
+reported) around ``pytest`` without the project's ``addopts``, against a fresh database
+on the run's PostgreSQL and the run's broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import configparser
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+from xml.etree import ElementTree
+
+from evals.context import Facts
+from evals.facts.environment import INSTALLED_ENV
+from evals.facts.services import SERVICES
+from evals.model import Finding
+from evals.procs import ProcResult, run
+from evals.registry import FactKey, provides
+
+COVERAGE_RC = Path(__file__).resolve().parent.parent / "toolconfig" / "coveragerc"
+NO_TESTS_COLLECTED = 5
+TAIL_LINES = 40
+COUNTED = ("tests", "failures", "errors", "skipped")
+
+
+@dataclass(frozen=True)
+class TestRun:
+    """What the project's test suite did under the harness.
+
+    Attributes:
+        exit_code: pytest's exit status (through coverage); None when it timed out.
+        timed_out: Whether the run was killed for exceeding its time.
+        tests: Test cases reported in the JUnit XML.
+        failures: Failed test cases.
+        errors: Test cases that errored (setup/teardown or collection).
+        skipped: Skipped test cases.
+        coverage_percent: coverage.py's total (lines and branches) for ``src/app``, or None
+            when no coverage data was produced.
+        file_coverage: Percent covered per measured file (project-relative paths).
+        project_omit: ``omit`` entries of the project's own coverage configuration.
+        output_tail: The last lines of the run's output.
+        truncated: Whether the output exceeded the cap.
+        duration_s: Wall-clock time of the run.
+        failed_tests: The failing or erroring test cases, located (file and line).
+    """
+
+    __test__: ClassVar[bool] = False  # not a pytest test class, despite the name
+
+    exit_code: int | None
+    timed_out: bool
+    tests: int = 0
+    failures: int = 0
+    errors: int = 0
+    skipped: int = 0
+    coverage_percent: float | None = None
+    file_coverage: dict[str, float] = field(default_factory=dict)
+    project_omit: tuple[str, ...] = ()
+    output_tail: str = ""
+    truncated: bool = False
+    duration_s: float = 0.0
+    failed_tests: tuple[Finding, ...] = ()
+
+    @property
+    def executed(self) -> int:
+        """Test cases that ran (not skipped)."""
+        return max(self.tests - self.skipped, 0)
+
+    @property
+    def no_tests_ran(self) -> bool:
+        """Whether the suite ran no test at all (pytest exit 5, or nothing executed)."""
+        return self.exit_code == NO_TESTS_COLLECTED or (not self.timed_out and not self.executed)
+
+
+TEST_RUN: FactKey[TestRun] = FactKey("test_run")
+
+
+def parse_junit(xml_text: str) -> ElementTree.Element:
+    """Parse a JUnit XML report.
+
+    Raises:
+        ValueError: If the text is not XML.
+    """
+    try:
+        # pytest wrote it in our scratch dir; Python 3.11's expat limits entity expansion.
+        return ElementTree.fromstring(xml_text)  # noqa: S314
+    except ElementTree.ParseError as exc:
+        raise ValueError(f"not a JUnit XML report: {exc}") from None
+
+
+def _case_finding(case: ElementTree.Element, problem: ElementTree.Element) -> Finding:
+    """A finding for one failing test case (pytest's xunit1 adds file and line)."""
+    name = ".".join(p for p in (case.get("classname"), case.get("name")) if p)
+    detail = (problem.get("message") or "").strip().splitlines()
+    message = f"{problem.tag}: {name}" + (f": {detail[0][:200]}" if detail else "")
+    line = case.get("line")
+    return Finding(message, case.get("file"), int(line) + 1 if line and line.isdigit() else None)
+
+
+def junit_failures(xml_text: str) -> tuple[Finding, ...]:
+    """The failing and erroring test cases of a JUnit XML report, as findings.
+
+    Raises:
+        ValueError: If the text is not XML.
+    """
+    found = []
+    for case in parse_junit(xml_text).iter("testcase"):
+        for problem in case:
+            if problem.tag in ("failure", "error"):
+                found.append(_case_finding(case, problem))
+    return tuple(found)
+
+
+def junit_counts(xml_text: str) -> dict[str, int]:
+    """Sum tests/failures/errors/skipped over every ``testsuite`` of a JUnit XML report.
+
+    Raises:
+        ValueError: If the text is not a JUnit XML document.
+    """
+    root = parse_junit(xml_text)
+    suites = [root] if root.tag == "testsuite" else root.iter("testsuite")
+    totals = dict.fromkeys(COUNTED, 0)
+    for suite in suites:
+        for key in COUNTED:
+            totals[key] += int(suite.get(key, "0") or 0)
+    return totals
+
+
+def coverage_summary(report: dict[str, object]) -> tuple[float | None, dict[str, float]]:
+    """Total percent and per-file percents from ``coverage json`` output."""
+    totals = report.get("totals")
+    total = totals.get("percent_covered") if isinstance(totals, dict) else None
+    files = report.get("files")
+    per_file: dict[str, float] = {}
+    if isinstance(files, dict):
+        for name, data in files.items():
+            summary = data.get("summary", {}) if isinstance(data, dict) else {}
+            per_file[str(name)] = float(summary.get("percent_covered", 0.0))
+    return (float(total) if isinstance(total, int | float) else None), per_file
+
+
+def _omit_value(value: object) -> list[str]:
+    """``omit`` as a list, from a TOML list or an INI multi-line/comma string."""
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    text = str(value or "")
+    return [p.strip() for p in text.replace(",", "\n").splitlines() if p.strip()]
+
+
+def _toml_omit(path: Path) -> list[str]:
+    """``omit`` entries under ``[tool.coverage.run]`` / ``[tool.coverage.report]``."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return []
+    coverage = data.get("tool", {}).get("coverage", {})
+    return [e for s in ("run", "report") for e in _omit_value(coverage.get(s, {}).get("omit"))]
+
+
+def _ini_omit(path: Path, prefix: str) -> list[str]:
+    """``omit`` entries of an INI file's ``[<prefix>run]`` and ``[<prefix>report]``."""
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path, encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError):
+        return []
+    sections = (f"{prefix}run", f"{prefix}report")
+    return [
+        e for s in sections if parser.has_section(s) for e in _omit_value(parser[s].get("omit"))
+    ]
+
+
+def project_omit(project: Path) -> tuple[str, ...]:
+    """Every ``omit`` entry of the project's own coverage configuration (to be reported)."""
+    entries = _toml_omit(project / "pyproject.toml")
+    entries += _ini_omit(project / ".coveragerc", "")
+    for name in ("setup.cfg", "tox.ini"):
+        entries += _ini_omit(project / name, "coverage:")
+    return tuple(entries)
+
+
+def _read_json(path: Path) -> dict[str, object]:
+    """Parse a JSON file; a missing or malformed file reads as empty."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _read_junit(path: Path) -> tuple[dict[str, int], tuple[Finding, ...]]:
+    """Counts and failures from the JUnit report at ``path``; none when it is unreadable."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        return junit_counts(text), junit_failures(text)
+    except (OSError, ValueError):
+        return dict.fromkeys(COUNTED, 0), ()
+
+
+async def _test_env(facts: Facts) -> dict[str, str]:
+    """The environment of the test run: installed env, services, a fresh database."""
+    installed = await facts.get(INSTALLED_ENV)
+    services = await facts.get(SERVICES)
+    env = {**installed.env, **services.env}
+    env["DATABASE_URL"] = await services.fresh_database("tests")
+    for name in ("PYTEST_ADDOPTS", "COVERAGE_PROCESS_START", "COVERAGE_RCFILE"):
+        env.pop(name, None)
+    return env
+
+
+async def _run_suite(facts: Facts, scratch: Path, env: dict[str, str]) -> ProcResult:
+    """``coverage run ... -m pytest`` in the project copy."""
+    python = str((await facts.get(INSTALLED_ENV)).python)
+    argv = [python, "-m", "coverage", "run", f"--rcfile={COVERAGE_RC}", "-m", "pytest"]
+    argv += ["-o", "addopts=", "-o", "junit_family=xunit1", "-p", "no:cacheprovider", "-q"]
+    argv += [f"--junitxml={scratch / 'junit.xml'}"]
+    return await run(argv, cwd=facts.project, env=env, timeout_s=facts.options.timeout_s)
+
+
+async def _coverage_json(facts: Facts, scratch: Path, env: dict[str, str]) -> dict[str, object]:
+    """``coverage json`` of the run's data file; empty when there is no data."""
+    python = str((await facts.get(INSTALLED_ENV)).python)
+    out = scratch / "coverage.json"
+    argv = [python, "-m", "coverage", "json", f"--rcfile={COVERAGE_RC}", "-o", str(out), "-q"]
+    await run(argv, cwd=facts.project, env=env, timeout_s=120)
+    return await asyncio.to_thread(_read_json, out)
+
+
+@provides(TEST_RUN)
+async def run_tests(facts: Facts) -> TestRun:
+    """Run the project's tests once with harness coverage and collect the results.
+
+    Raises:
+        InstallError: If the project could not be installed.
+        ServiceError: If PostgreSQL or the broker could not be provided.
+    """
+    scratch = facts.options.workdir / "testrun"
+    await asyncio.to_thread(scratch.mkdir, parents=True, exist_ok=True)
+    env = await _test_env(facts)
+    env["COVERAGE_FILE"] = str(scratch / ".coverage")
+    result = await _run_suite(facts, scratch, env)
+    counts, failed = await asyncio.to_thread(_read_junit, scratch / "junit.xml")
+    total, per_file = coverage_summary(await _coverage_json(facts, scratch, env))
+    return TestRun(
+        exit_code=result.returncode,
+        timed_out=result.timed_out,
+        **counts,
+        coverage_percent=total,
+        file_coverage=per_file,
+        project_omit=await asyncio.to_thread(project_omit, facts.project),
+        output_tail=result.tail(TAIL_LINES),
+        truncated=result.truncated,
+        duration_s=round(result.duration_s, 3),
+        failed_tests=failed,
+    )

@@ -1,0 +1,97 @@
+"""FastAPI dependency providers and their ``Annotated`` aliases."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from functools import partial
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import Settings
+from app.core.database import ping, session_scope
+from app.core.logging import get_correlation_id
+from app.services.health import HealthService
+from app.services.orders import OrderService, create_order_service
+
+
+async def get_app_settings(request: Request) -> Settings:
+    """Return the settings the application was started with.
+
+    Args:
+        request: The current request.
+
+    Returns:
+        The settings.
+    """
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """Provide one session per request: commit on success, roll back on error.
+
+    Args:
+        request: The current request.
+
+    Yields:
+        The request's session.
+    """
+    async with session_scope(request.app.state.session_factory) as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def get_request_correlation_id() -> str | None:
+    """Return the correlation id bound by the middleware.
+
+    Returns:
+        The correlation id of the current request.
+    """
+    return get_correlation_id()
+
+
+CorrelationIdDep = Annotated[str | None, Depends(get_request_correlation_id)]
+
+
+async def get_order_service(session: SessionDep, settings: SettingsDep) -> OrderService:
+    """Build the order service on the request's session.
+
+    Args:
+        session: The request's session.
+        settings: Application settings.
+
+    Returns:
+        The order service.
+    """
+    return create_order_service(session, orders_topic=settings.orders_topic)
+
+
+OrderServiceDep = Annotated[OrderService, Depends(get_order_service)]
+
+
+async def get_health_service(request: Request, settings: SettingsDep) -> HealthService:
+    """Build the health service from the application's engine and producer.
+
+    Args:
+        request: The current request.
+        settings: Application settings.
+
+    Returns:
+        The health service.
+    """
+    publisher = request.app.state.publisher
+    return HealthService(
+        database_check=partial(ping, request.app.state.engine),
+        kafka_check=partial(publisher.is_healthy, settings.kafka_health_timeout_s),
+        timeout_s=settings.kafka_health_timeout_s,
+    )
+
+
+HealthServiceDep = Annotated[HealthService, Depends(get_health_service)]

@@ -1,0 +1,138 @@
+"""Repositories against real PostgreSQL; each test is rolled back."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Order, OrderItem, OrderStatus, OutboxEvent
+from app.repositories.orders import OrderQuery, OrderRepository
+from app.repositories.outbox import OutboxRepository
+from app.repositories.processed_events import ProcessedEventRepository
+
+pytestmark = pytest.mark.integration
+
+
+def _order(customer_id: str, status: OrderStatus = OrderStatus.PENDING) -> Order:
+    return Order(
+        id=uuid.uuid4(),
+        customer_id=customer_id,
+        status=status.value,
+        currency="EUR",
+        total_amount=Decimal("10.00"),
+        items=[OrderItem(sku="SKU-1", quantity=2, unit_price=Decimal("5.00"))],
+    )
+
+
+def _event(topic: str = "orders.v1.repo") -> OutboxEvent:
+    event_id = uuid.uuid4()
+    return OutboxEvent(
+        id=event_id,
+        topic=topic,
+        key=str(uuid.uuid4()),
+        event_type="OrderCreated",
+        payload={"event_id": str(event_id)},
+        correlation_id="corr-1",
+    )
+
+
+async def test_add_and_get_round_trip(
+    db_session: AsyncSession, customer_id: str
+) -> None:
+    repository = OrderRepository(db_session)
+    created = await repository.add(_order(customer_id))
+    loaded = await repository.get(created.id, for_update=True)
+    assert loaded is not None
+    assert loaded.customer_id == customer_id
+    assert [item.sku for item in loaded.items] == ["SKU-1"]
+    assert loaded.created_at is not None
+
+
+async def test_get_unknown_returns_none(db_session: AsyncSession) -> None:
+    assert await OrderRepository(db_session).get(uuid.uuid4()) is None
+
+
+async def test_search_filters_and_keyset(
+    db_session: AsyncSession, customer_id: str
+) -> None:
+    repository = OrderRepository(db_session)
+    orders = [await repository.add(_order(customer_id)) for _ in range(3)]
+    await repository.add(_order(customer_id, OrderStatus.CANCELLED))
+    await repository.add(_order(f"{customer_id}-other"))
+    pending = OrderQuery(limit=10, customer_id=customer_id, status="PENDING")
+    first = await repository.search(pending)
+    assert {o.id for o in first} == {o.id for o in orders}
+    after = (first[0].created_at, first[0].id)
+    rest = await repository.search(
+        OrderQuery(limit=10, customer_id=customer_id, status="PENDING", after=after)
+    )
+    assert [o.id for o in rest] == [o.id for o in first[1:]]
+
+
+async def test_save_updates_status(db_session: AsyncSession, customer_id: str) -> None:
+    repository = OrderRepository(db_session)
+    order = await repository.add(_order(customer_id))
+    order.status = OrderStatus.CONFIRMED.value
+    saved = await repository.save(order)
+    assert saved.status == OrderStatus.CONFIRMED.value
+
+
+async def _hide_committed_outbox_rows(session: AsyncSession) -> None:
+    """Mark other tests' rows sent inside this (rolled back) transaction."""
+    await session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.sent_at.is_(None))
+        .values(sent_at=func.now())
+    )
+
+
+async def test_outbox_claim_mark_release(db_session: AsyncSession) -> None:
+    await _hide_committed_outbox_rows(db_session)
+    repository = OutboxRepository(db_session)
+    events = [_event() for _ in range(3)]
+    for event in events:
+        repository.add(event)
+    await db_session.flush()
+    token = uuid.uuid4()
+    claimed = await repository.claim_batch(
+        limit=2, lease=timedelta(seconds=30), token=token
+    )
+    assert len(claimed) == 2
+    assert all(row.lease_token == token for row in claimed)
+    again = await repository.claim_batch(
+        limit=10, lease=timedelta(seconds=30), token=uuid.uuid4()
+    )
+    assert [row.id for row in again] == [events[2].id]
+    assert await repository.mark_sent([claimed[0].id], token=token) == 1
+    assert await repository.mark_sent([claimed[1].id], token=uuid.uuid4()) == 0
+    await repository.release([claimed[1].id], token=token, error="boom")
+    assert await repository.count_unsent() == len(events) - 1
+
+
+async def test_expired_lease_can_be_reclaimed(db_session: AsyncSession) -> None:
+    await _hide_committed_outbox_rows(db_session)
+    repository = OutboxRepository(db_session)
+    repository.add(_event())
+    await db_session.flush()
+    first = await repository.claim_batch(
+        limit=10, lease=timedelta(seconds=-1), token=uuid.uuid4()
+    )
+    first_attempts = first[0].attempts
+    second = await repository.claim_batch(
+        limit=10, lease=timedelta(seconds=30), token=uuid.uuid4()
+    )
+    assert [row.id for row in second] == [row.id for row in first]
+    assert second[0].attempts == first_attempts + 1
+
+
+async def test_processed_event_recorded_once(db_session: AsyncSession) -> None:
+    repository = ProcessedEventRepository(db_session)
+    event_id = uuid.uuid4()
+    first = await repository.record(event_id=event_id, event_type="X", topic="t")
+    second = await repository.record(event_id=event_id, event_type="X", topic="t")
+    assert (first, second) == (True, False)

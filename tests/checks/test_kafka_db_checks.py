@@ -1,0 +1,451 @@
+"""Unit tests of the Kafka and database pattern checks on a tiny event-driven project.
+
+``GOOD`` is a minimal project that passes every check here; each failing case edits one
+file of it (the edit must apply) and names the item and the reason it must fail for.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from evals.facts.patterns import UNKNOWN, SettingsField, module_call_sites, resolve
+from evals.facts.source import PythonModule
+from evals.model import Outcome, Status, Tier
+from evals.testing import compute_check
+
+CONFIG = """
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings
+
+class Settings(BaseSettings):
+    database_url: SecretStr
+    orders_topic: str = "orders.v1"
+    payments_topic: str = Field(default="payments.v1")
+    payments_dlq_topic: str = "payments.v1.dlq"
+    kafka_acks: str = "all"
+    db_pool_size: int = 5
+"""
+PRODUCER = """
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+def build_producer(settings):
+    return AIOKafkaProducer(
+        bootstrap_servers="localhost:9092",
+        acks=settings.kafka_acks,
+        retry_backoff_ms=200,
+        request_timeout_ms=10000,
+    )
+
+async def publish(producer, topic, value):
+    try:
+        await producer.send_and_wait(topic, value)
+    except KafkaError:
+        raise
+"""
+CONSUMER = """
+import asyncio
+import logging
+import signal
+
+from aiokafka import AIOKafkaConsumer
+from prometheus_client import Gauge
+
+from app.schemas.events import EventEnvelope
+
+LAG = Gauge("consumer_lag", "lag", ["partition"])
+logger = logging.getLogger(__name__)
+
+def build_consumer(settings):
+    return AIOKafkaConsumer("payments.v1", enable_auto_commit=False)
+
+async def run(consumer, producer, settings, stop):
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    await consumer.start()
+    try:
+        async for record in consumer:
+            try:
+                EventEnvelope.model_validate_json(record.value)
+            except ValueError:
+                await producer.send_and_wait(settings.payments_dlq_topic, record.value)
+            await consumer.commit()
+            for tp in consumer.assignment():
+                LAG.labels(tp.partition).set(consumer.highwater(tp) - await consumer.position(tp))
+    finally:
+        await consumer.stop()
+"""
+EVENTS = """
+from pydantic import BaseModel
+
+class EventEnvelope(BaseModel):
+    event_id: str
+    event_type: str
+"""
+MODELS = """
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+class Base(DeclarativeBase):
+    pass
+
+class Order(Base):
+    __tablename__ = "orders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[str] = mapped_column(index=True)
+    items: Mapped[list["Item"]] = relationship(back_populates="order")
+
+class Item(Base):
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    order: Mapped[Order] = relationship(back_populates="items")
+
+class ProcessedEvent(Base):
+    __tablename__ = "processed_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(unique=True)
+"""
+REPOSITORY = """
+from sqlalchemy.dialects.postgresql import insert
+
+from app.models import ProcessedEvent
+
+async def record(session, event_id):
+    statement = insert(ProcessedEvent).values(event_id=event_id).on_conflict_do_nothing()
+    await session.execute(statement)
+"""
+DATABASE = """
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+POOL = {"pool_recycle": 1800, "pool_pre_ping": True}
+
+def create_engine(settings):
+    return create_async_engine(
+        settings.database_url.get_secret_value(),
+        pool_size=settings.db_pool_size,
+        max_overflow=5,
+        pool_timeout=5.0,
+        **POOL,
+    )
+
+@asynccontextmanager
+async def session_scope(factory):
+    async with factory() as session:
+        try:
+            yield session
+            await session.commit()
+        except Exception:
+            await session.rollback()
+            raise
+"""
+ALEMBIC_INI = "[alembic]\nscript_location = %(here)s/alembic\nfile_template = %%(rev)s\n"
+ENV = """
+from sqlalchemy import pool
+from sqlalchemy.ext.asyncio import async_engine_from_config
+
+async def run_async_migrations(config, do_run_migrations):
+    connectable = async_engine_from_config(config, poolclass=pool.NullPool)
+    async with connectable.connect() as connection:
+        await connection.run_sync(do_run_migrations)
+"""
+REVISION = '''
+"""Create tables."""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0001"
+down_revision = None
+
+def upgrade() -> None:
+    op.create_table("processed_events", sa.Column("event_id", sa.String(), unique=True))
+    op.create_index("ix_orders_customer_id", "orders", ["customer_id"])
+
+def downgrade() -> None:
+    op.drop_table("processed_events")
+'''
+PYPROJECT = '[project]\nname = "svc"\nversion = "1.0.0"\ndependencies = ["asyncpg>=0.29"]\n'
+GOOD = {
+    "pyproject.toml": PYPROJECT,
+    "src/app/__init__.py": "",
+    "src/app/core/config.py": CONFIG,
+    "src/app/core/database.py": DATABASE,
+    "src/app/kafka/producer.py": PRODUCER,
+    "src/app/kafka/consumer.py": CONSUMER,
+    "src/app/schemas/events.py": EVENTS,
+    "src/app/models/__init__.py": MODELS,
+    "src/app/repositories/processed.py": REPOSITORY,
+    "alembic.ini": ALEMBIC_INI,
+    "alembic/env.py": ENV,
+    "alembic/versions/0001_create.py": REVISION,
+}
+ITEMS = (
+    "kafka.topics",
+    "kafka.message_schemas",
+    "kafka.producer_retries",
+    "kafka.consumer_shutdown",
+    "kafka.idempotency",
+    "kafka.dlq",
+    "kafka.lag_monitoring",
+    "db.async_driver",
+    "db.pool",
+    "db.alembic",
+    "db.transactions",
+    "db.indexes",
+    "db.models",
+)
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    """Write ``files`` (relative path -> text) under ``root``; return ``root``."""
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def edited(path: str, *replacements: tuple[str, str]) -> dict[str, str]:
+    """``GOOD`` with ``path`` edited; every ``old`` text must occur in it."""
+    text = GOOD[path]
+    for old, new in replacements:
+        assert old in text, f"{old!r} not in {path}"
+        text = text.replace(old, new)
+    return {**GOOD, path: text}
+
+
+async def run_check(item_id: str, root: Path, files: dict[str, str]) -> Outcome:
+    """Write the project and run one static check on it."""
+    return await compute_check(item_id, write(root, files), tier=Tier.STATIC)
+
+
+def messages(outcome: Outcome) -> str:
+    """All finding messages of an outcome, one per line."""
+    return "\n".join(f.message for f in outcome.findings)
+
+
+@pytest.mark.parametrize("item_id", ITEMS)
+async def test_good_project_passes(item_id: str, tmp_path: Path) -> None:
+    outcome = await run_check(item_id, tmp_path, GOOD)
+    assert outcome.status is Status.PASS, outcome
+
+
+FAILING = [
+    pytest.param(
+        "kafka.topics",
+        edited(
+            "src/app/core/config.py",
+            ('"orders.v1"', '"orders"'),
+            ('"payments.v1"', '"p"'),
+            ('"payments.v1.dlq"', '"p.dlq"'),
+        ),
+        "no topic default is versioned",
+        id="unversioned-topics",
+    ),
+    pytest.param(
+        "kafka.topics",
+        edited("src/app/core/config.py", ('payments_dlq_topic: str = "payments.v1.dlq"', "")),
+        "no dead letter topic setting",
+        id="no-dlq-topic-setting",
+    ),
+    pytest.param(
+        "kafka.message_schemas",
+        edited("src/app/kafka/consumer.py", ("EventEnvelope.model_validate_json", "dict")),
+        "the consumer never validates messages",
+        id="consumer-does-not-validate",
+    ),
+    pytest.param(
+        "kafka.message_schemas",
+        edited("src/app/schemas/events.py", ("(BaseModel)", "")),
+        "no Pydantic event/envelope/payload model",
+        id="events-not-pydantic",
+    ),
+    pytest.param(
+        "kafka.producer_retries",
+        edited("src/app/core/config.py", ('kafka_acks: str = "all"', 'kafka_acks: str = "1"')),
+        "producer acks is '1', not \"all\"",
+        id="acks-one-via-settings",
+    ),
+    pytest.param(
+        "kafka.producer_retries",
+        edited(
+            "src/app/kafka/producer.py",
+            ("        retry_backoff_ms=200,\n        request_timeout_ms=10000,\n", ""),
+        ),
+        "no retry_backoff_ms/request_timeout_ms nor retry loop",
+        id="no-retry-settings",
+    ),
+    pytest.param(
+        "kafka.producer_retries",
+        edited("src/app/kafka/producer.py", ("except KafkaError:", "except ValueError:")),
+        "no send is wrapped in try/except KafkaError",
+        id="send-errors-not-caught",
+    ),
+    pytest.param(
+        "kafka.consumer_shutdown",
+        edited(
+            "src/app/kafka/consumer.py", ("loop.add_signal_handler(signal.SIGINT, stop.set)", "")
+        ),
+        "no SIGINT handler",
+        id="no-sigint-handler",
+    ),
+    pytest.param(
+        "kafka.consumer_shutdown",
+        edited("src/app/kafka/consumer.py", ("enable_auto_commit=False", "group_id='g'")),
+        "AIOKafkaConsumer without enable_auto_commit=False",
+        id="auto-commit",
+    ),
+    pytest.param(
+        "kafka.consumer_shutdown",
+        edited("src/app/kafka/consumer.py", ("        await consumer.stop()\n", "        pass\n")),
+        "the consumer is not stopped in a finally/shutdown path",
+        id="no-graceful-stop",
+    ),
+    pytest.param(
+        "kafka.idempotency",
+        edited("src/app/repositories/processed.py", (".on_conflict_do_nothing()", "")),
+        "no ON CONFLICT DO NOTHING insert or duplicate check",
+        id="plain-insert",
+    ),
+    pytest.param(
+        "kafka.idempotency",
+        {
+            **edited(
+                "src/app/models/__init__.py", ("mapped_column(unique=True)", "mapped_column()")
+            ),
+            "alembic/versions/0001_create.py": REVISION.replace(", unique=True", ""),
+        },
+        "no unique key/primary key on an event id column",
+        id="no-unique-event-id",
+    ),
+    pytest.param(
+        "kafka.dlq",
+        edited(
+            "src/app/kafka/consumer.py",
+            ("await producer.send_and_wait(settings.payments_dlq_topic, record.value)", "raise"),
+        ),
+        "no code sends failed messages to the dead letter topic",
+        id="failed-messages-not-dead-lettered",
+    ),
+    pytest.param(
+        "kafka.lag_monitoring",
+        edited(
+            "src/app/kafka/consumer.py",
+            ("consumer.highwater(tp) - await consumer.position(tp)", "0"),
+        ),
+        "no highwater()/end_offsets() call",
+        id="lag-not-computed",
+    ),
+    pytest.param(
+        "db.async_driver",
+        edited(
+            "src/app/core/database.py",
+            (
+                "from contextlib",
+                "from sqlalchemy import create_engine as sync_engine\nfrom contextlib",
+            ),
+        ),
+        "sync database API imported: sqlalchemy",
+        id="sync-engine-import",
+    ),
+    pytest.param(
+        "db.async_driver",
+        {**GOOD, "pyproject.toml": PYPROJECT.replace('"asyncpg>=0.29"', '"psycopg2"')},
+        "asyncpg is not a declared dependency",
+        id="no-asyncpg",
+    ),
+    pytest.param(
+        "db.pool",
+        edited("src/app/core/database.py", ("        max_overflow=5,\n", "")),
+        "create_async_engine() without max_overflow",
+        id="no-max-overflow",
+    ),
+    pytest.param(
+        "db.pool",
+        edited("src/app/core/database.py", ('"pool_pre_ping": True', '"echo": True')),
+        "create_async_engine() without pool_pre_ping",
+        id="no-pre-ping-in-splat",
+    ),
+    pytest.param(
+        "db.alembic",
+        {
+            **GOOD,
+            "alembic/versions/0001_create.py": REVISION.replace(
+                'op.drop_table("processed_events")', "pass"
+            ),
+        },
+        "downgrade() does nothing",
+        id="empty-downgrade",
+    ),
+    pytest.param(
+        "db.alembic",
+        {**GOOD, "alembic/env.py": "from sqlalchemy import engine_from_config\n"},
+        "env.py does not run migrations through an async engine",
+        id="sync-env",
+    ),
+    pytest.param(
+        "db.transactions",
+        edited("src/app/core/database.py", ("await session.rollback()", "pass")),
+        "no session scope commits on success and rolls back on error",
+        id="no-rollback",
+    ),
+    pytest.param(
+        "db.indexes",
+        {
+            **edited(
+                "src/app/models/__init__.py", ("mapped_column(index=True)", "mapped_column()")
+            ),
+            "alembic/versions/0001_create.py": REVISION.replace(
+                '    op.create_index("ix_orders_customer_id", "orders", ["customer_id"])\n', ""
+            ),
+        },
+        "no index declared",
+        id="no-index",
+    ),
+    pytest.param(
+        "db.models",
+        edited("src/app/models/__init__.py", ('ForeignKey("orders.id")', "")),
+        "no ForeignKey",
+        id="no-foreign-key",
+    ),
+]
+
+
+@pytest.mark.parametrize(("item_id", "files", "expected"), FAILING)
+async def test_broken_project_fails(
+    item_id: str, files: dict[str, str], expected: str, tmp_path: Path
+) -> None:
+    outcome = await run_check(item_id, tmp_path, files)
+    assert outcome.status is Status.FAIL, outcome
+    assert expected in (outcome.reason + "\n" + messages(outcome))
+
+
+async def test_missing_alembic_fails(tmp_path: Path) -> None:
+    files = {k: v for k, v in GOOD.items() if not k.startswith("alembic")}
+    outcome = await run_check("db.alembic", tmp_path, files)
+    assert outcome.status is Status.FAIL
+    assert outcome.reason == "no Alembic configuration"
+
+
+async def test_project_without_kafka_clients_fails(tmp_path: Path) -> None:
+    files = {"pyproject.toml": PYPROJECT, "src/app/main.py": "app = object()\n"}
+    producer = await run_check("kafka.producer_retries", tmp_path / "a", files)
+    consumer = await run_check("kafka.consumer_shutdown", tmp_path / "b", files)
+    assert producer.reason == "no AIOKafkaProducer is constructed under src/"
+    assert consumer.reason == "no AIOKafkaConsumer is constructed under src/"
+
+
+def test_resolve_reads_constants_settings_and_literals() -> None:
+    tree = ast.parse("ACKS = 'all'\nf(a=ACKS, b=settings.kafka_acks, c=-1, d=other())\n")
+    module = PythonModule("src/app/x.py", "", tree)
+    site = next(s for s in module_call_sites(module) if s.last == "f")
+    field = SettingsField("src/app/core/config.py", "Settings", "kafka_acks", "all", 3)
+    constants = {"src/app/x.py": {"ACKS": "all"}}
+    values = [resolve(site.keywords[k], site.path, constants, [field]) for k in "abcd"]
+    assert values == ["all", "all", -1, UNKNOWN]

@@ -1,0 +1,1 @@
+"""Tests of the command definition, its rendering, packaging, installation and versioning."""

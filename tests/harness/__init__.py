@@ -1,0 +1,1 @@
+"""Tests of the harness machinery: runner, scoring, reports, CLI and bad inputs."""
