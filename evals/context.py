@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -24,6 +25,14 @@ class FactUnavailable(Exception):
 
 class FactNotApplicable(Exception):
     """A fact does not apply to this project; dependent checks report ``skip``."""
+
+
+async def cancel_and_wait(tasks: Iterable[asyncio.Future[Any]]) -> None:
+    """Cancel the unfinished ``tasks`` and wait until they have all stopped."""
+    pending = [task for task in tasks if not task.done()]
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
 
 
 @dataclass
@@ -75,6 +84,10 @@ class Facts:
             task = asyncio.ensure_future(provider(self))
             self._tasks[key.name] = task
         return cast(T, await asyncio.shield(task))
+
+    async def cancel_pending(self) -> None:
+        """Cancel every fact still being computed and wait until they have stopped."""
+        await cancel_and_wait(self._tasks.values())
 
 
 @dataclass

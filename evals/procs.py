@@ -100,15 +100,7 @@ async def run(
         FileNotFoundError: If the program does not exist.
     """
     started = time.monotonic()
-    process = await asyncio.create_subprocess_exec(
-        *argv,
-        cwd=cwd,
-        env=dict(env) if env is not None else None,
-        start_new_session=True,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await _spawn(argv, cwd, env)
     out, err = _CappedReader(output_cap), _CappedReader(output_cap)
     timed_out = not await _wait(process, out, err, timeout_s)
     return ProcResult(
@@ -119,6 +111,21 @@ async def run(
         timed_out,
         out.truncated or err.truncated,
         time.monotonic() - started,
+    )
+
+
+async def _spawn(
+    argv: Sequence[str], cwd: Path, env: Mapping[str, str] | None
+) -> asyncio.subprocess.Process:
+    """Start ``argv`` as the leader of a new process group, with piped output."""
+    return await asyncio.create_subprocess_exec(
+        *argv,
+        cwd=cwd,
+        env=dict(env) if env is not None else None,
+        start_new_session=True,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
 
 
@@ -133,5 +140,8 @@ async def _wait(
         _kill_group(process)
         await gathered
         return False
+    except asyncio.CancelledError:
+        _kill_group(process)  # a cancelled caller must not leave the process running
+        raise
     _kill_group(process)  # reap background children the project may have left behind
     return True

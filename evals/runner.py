@@ -19,7 +19,14 @@ from pathlib import Path
 
 from evals import registry
 from evals.checklist import Checklist, ChecklistItem, load_checklist
-from evals.context import CheckContext, FactNotApplicable, Facts, FactUnavailable, RunOptions
+from evals.context import (
+    CheckContext,
+    FactNotApplicable,
+    Facts,
+    FactUnavailable,
+    RunOptions,
+    cancel_and_wait,
+)
 from evals.model import CheckResult, Outcome, RunResult, Status, Tier
 from evals.progress import ProgressSink
 from evals.registry import CheckSpec
@@ -186,6 +193,11 @@ async def evaluate(spec: CheckSpec, ctx: CheckContext, timeout_s: float) -> Outc
     return _checked(outcome)
 
 
+async def cancel_pending_facts(facts: Facts) -> None:
+    """Stop facts still being computed (e.g. for a check that timed out) before cleaning up."""
+    await facts.cancel_pending()
+
+
 async def run_cleanups(facts: Facts) -> None:
     """Await ``facts.cleanups`` in reverse order; a failing cleanup never stops the others."""
     while facts.cleanups:
@@ -253,8 +265,8 @@ class Execution:
                 self.tasks[item.id] = asyncio.create_task(self.run_item(item))
             done = await asyncio.gather(*self.tasks.values())
         finally:
-            for task in self.tasks.values():
-                task.cancel()
+            await cancel_and_wait(self.tasks.values())
+            await cancel_pending_facts(self.facts)
             await run_cleanups(self.facts)
             self.progress.close()
         by_id = {result.id: result for result in done}
@@ -327,40 +339,75 @@ async def score_project(  # noqa: PLR0913 - the public entry point's documented 
     Raises:
         RunnerError: If the project, the selection or the registry is invalid.
     """
+    settings = RunSettings(
+        tier, tuple(select), dict(env or {}), fail_on_error, cache_dir, check_timeout_s, timeout_s
+    )
+    return await run_checks(
+        project, settings, checklist=checklist, checks=checks, progress=progress
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSettings:
+    """The options of one run (see :func:`score_project` for their meaning)."""
+
+    tier: Tier = Tier.FULL
+    select: tuple[str, ...] = ()
+    env: dict[str, str] = dataclasses.field(default_factory=dict)
+    fail_on_error: bool = False
+    cache_dir: Path | None = None
+    check_timeout_s: float | None = None
+    timeout_s: float | None = None
+
+    def options(self, workdir: Path) -> RunOptions:
+        """The run options facts see, with the defaults filled in."""
+        cache_dir = self.cache_dir or default_cache_dir()
+        options = RunOptions(self.tier, workdir, dict(self.env), cache_dir)
+        if self.timeout_s is not None:
+            options.timeout_s = self.timeout_s
+        return options
+
+
+async def run_checks(
+    project: Path,
+    settings: RunSettings,
+    *,
+    checklist: Checklist | None = None,
+    checks: Mapping[str, CheckSpec] | None = None,
+    progress: ProgressSink | None = None,
+) -> RunResult:
+    """Score ``project`` with ``settings``; the implementation of :func:`score_project`."""
     validate_project(project)
     checklist, checks = _load(checklist, checks)
-    items = select_items(checklist, tier, select, checks)
+    items = select_items(checklist, settings.tier, settings.select, checks)
+    timing = (_now(), time.monotonic())
     sink = progress if progress is not None else _NullProgress()
-    started_at, clock = _now(), time.monotonic()
     async with workspace(project) as scratch:
-        options = _options(tier, scratch.root, env, cache_dir, timeout_s)
-        execution = Execution(items, checks, Facts(scratch.project, options), sink, check_timeout_s)
-        results = await execution.run()
+        facts = Facts(scratch.project, settings.options(scratch.root))
+        results = await Execution(items, checks, facts, sink, settings.check_timeout_s).run()
+    return _assemble(project, settings, checklist, results, timing)
+
+
+def _assemble(
+    project: Path,
+    settings: RunSettings,
+    checklist: Checklist,
+    results: tuple[CheckResult, ...],
+    timing: tuple[str, float],
+) -> RunResult:
+    """The run's result: scored ``results`` plus provenance; ``timing`` is (start, clock)."""
+    started_at, clock = timing
     return RunResult(
         project=str(project),
-        tier=tier,
+        tier=settings.tier,
         score=weighted_score(results),
-        passed=gate_verdict(results, fail_on_error=fail_on_error),
+        passed=gate_verdict(results, fail_on_error=settings.fail_on_error),
         checklist_sha256=checklist.sha256,
         command_version=command_version(),
         checks=results,
         started_at=started_at,
         duration_s=round(time.monotonic() - clock, 3),
     )
-
-
-def _options(
-    tier: Tier,
-    workdir: Path,
-    env: Mapping[str, str] | None,
-    cache_dir: Path | None,
-    timeout_s: float | None,
-) -> RunOptions:
-    """The run options facts see, with the defaults filled in."""
-    options = RunOptions(tier, workdir, dict(env or {}), cache_dir or default_cache_dir())
-    if timeout_s is not None:
-        options.timeout_s = timeout_s
-    return options
 
 
 def _now() -> str:

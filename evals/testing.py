@@ -11,12 +11,28 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from evals import registry
-from evals.checklist import Checklist, load_checklist
-from evals.context import CheckContext, Facts, RunOptions
+from evals.checklist import Checklist, ChecklistItem, load_checklist
+from evals.context import CheckContext, Facts
 from evals.model import Outcome, Tier
-from evals.registry import RegistryError
-from evals.runner import CHECK_TIMEOUT_S, evaluate, run_cleanups
-from evals.workspace import default_cache_dir, workspace
+from evals.registry import CheckSpec, RegistryError
+from evals.runner import (
+    CHECK_TIMEOUT_S,
+    RunSettings,
+    cancel_pending_facts,
+    evaluate,
+    run_cleanups,
+)
+from evals.workspace import workspace
+
+
+def _lookup(item_id: str, checklist: Checklist | None) -> tuple[ChecklistItem, CheckSpec]:
+    """The checklist item and the registered check for ``item_id``."""
+    registry.load_all()
+    item = (checklist if checklist is not None else load_checklist()).get(item_id)
+    spec = registry.CHECKS.get(item_id)
+    if spec is None:
+        raise RegistryError(f"no check registered for {item_id!r}")
+    return item, spec
 
 
 async def compute_check(  # noqa: PLR0913 - mirrors score_project's keywords
@@ -45,15 +61,12 @@ async def compute_check(  # noqa: PLR0913 - mirrors score_project's keywords
         KeyError: If ``item_id`` is not in the checklist.
         RegistryError: If no check is registered for ``item_id``.
     """
-    registry.load_all()
-    item = (checklist if checklist is not None else load_checklist()).get(item_id)
-    spec = registry.CHECKS.get(item_id)
-    if spec is None:
-        raise RegistryError(f"no check registered for {item_id!r}")
+    item, spec = _lookup(item_id, checklist)
+    settings = RunSettings(tier=tier, env=dict(env or {}), cache_dir=cache_dir)
     async with workspace(project, prefix="evals-check-") as scratch:
-        options = RunOptions(tier, scratch.root, dict(env or {}), cache_dir or default_cache_dir())
-        facts = Facts(scratch.project, options)
+        facts = Facts(scratch.project, settings.options(scratch.root))
         try:
             return await evaluate(spec, CheckContext(item, facts), CHECK_TIMEOUT_S[item.tier])
         finally:
+            await cancel_pending_facts(facts)
             await run_cleanups(facts)

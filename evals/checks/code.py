@@ -19,6 +19,7 @@ from evals.facts.ast_index import (
     import_aliases,
     in_dir,
     qualified_call_name,
+    unparsable,
     walk_body,
 )
 from evals.facts.source import PYTHON_MODULES
@@ -63,7 +64,7 @@ async def function_length(ctx: CheckContext) -> Outcome:
     """Every function in src/app has at most ``threshold`` lines of code after its docstring."""
     limit = int(ctx.threshold)
     lexical = await ctx.fact(LEXICAL)
-    findings: list[Finding] = []
+    findings = unparsable(await ctx.fact(PYTHON_MODULES), "src/app")
     longest = 0
     for function in await ctx.fact(FUNCTIONS):
         if not in_dir(function.path, "src/app"):
@@ -96,7 +97,7 @@ def missing_annotations(function: FunctionInfo) -> list[str]:
 @check("types.annotations")
 async def type_annotations(ctx: CheckContext) -> Outcome:
     """Every function and method in src/ and tests/ annotates its parameters and return type."""
-    findings: list[Finding] = []
+    findings = unparsable(await ctx.fact(PYTHON_MODULES), "src", "tests")
     total = 0
     for function in await ctx.fact(FUNCTIONS):
         if not (in_dir(function.path, "src") or in_dir(function.path, "tests")):
@@ -150,8 +151,9 @@ def banned_imports(refs: tuple[ImportRef, ...]) -> list[Finding]:
 @check("async.no_blocking")
 async def no_blocking_calls(ctx: CheckContext) -> Outcome:
     """No blocking call inside ``async def`` in src/; no sync Kafka/PostgreSQL client imported."""
-    modules = {module.path: module for module in await ctx.fact(PYTHON_MODULES)}
-    findings = banned_imports(await ctx.fact(IMPORTS))
+    parsed = await ctx.fact(PYTHON_MODULES)
+    modules = {module.path: module for module in parsed}
+    findings = unparsable(parsed, "src") + banned_imports(await ctx.fact(IMPORTS))
     aliases: dict[str, dict[str, str]] = {}
     for function in await ctx.fact(FUNCTIONS):
         if function.is_async and in_dir(function.path, "src"):
@@ -167,7 +169,7 @@ async def async_routes(ctx: CheckContext) -> Outcome:
     handlers = [h for h in await ctx.fact(ROUTE_HANDLERS) if in_dir(h.function.path, "src/app")]
     if not handlers:
         return Outcome.failed("no FastAPI route handlers (@router.get/post/...) found in src/app")
-    findings = [
+    findings = unparsable(await ctx.fact(PYTHON_MODULES), "src/app") + [
         Finding(
             f"route handler {h.function.qualname} ({h.method.upper()}) is a plain def",
             h.function.path,

@@ -85,7 +85,7 @@ def pool_findings(engine: CallSite) -> list[Finding]:
     """A finding when an engine without an explicit ``poolclass`` misses pool settings."""
     if "poolclass" in engine.keywords:
         return []
-    missing = [k for k in POOL_KEYWORDS if k not in engine.keywords]
+    missing = [k for k in POOL_KEYWORDS if not engine.passes(k)]
     if not missing:
         return []
     message = f"{engine.last}() without {', '.join(missing)}"
@@ -155,7 +155,10 @@ async def alembic_migrations(ctx: CheckContext) -> Outcome:
         )
     modules = await ctx.fact(PYTHON_MODULES)
     findings = env_findings(config, modules)
-    versions = [m for m in modules if m.path.startswith(f"{config.script_location}/versions/")]
+    prefix = f"{config.script_location}/versions/"
+    versions = [
+        m for m in modules if m.path.startswith(prefix) and not m.path.endswith("__init__.py")
+    ]
     if not versions:
         findings.append(
             Finding("no revision in versions/", path=f"{config.script_location}/versions")

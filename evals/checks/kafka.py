@@ -121,7 +121,8 @@ async def message_schemas(ctx: CheckContext) -> Outcome:
         findings.append(Finding("no consumer module under src/"))
     elif not any(s.last in validators for s in sites):
         message = "the consumer never validates messages (model_validate*/TypeAdapter)"
-        findings.append(Finding(message, path=sorted(consumers)[0]))
+        path = min(consumers, key=lambda p: ("consum" not in p.rsplit("/", 1)[-1], p))
+        findings.append(Finding(message, path=path))
     return Outcome.from_findings(findings, "message schema problems")
 
 
@@ -163,10 +164,10 @@ async def producer_findings(ctx: CheckContext, producer: CallSite) -> list[Findi
     acks_node = producer.keywords.get("acks")
     acks = resolve(acks_node, producer.path, constants, fields)
     findings = []
-    if acks_node is None or (acks is not UNKNOWN and acks not in ACKS_ALL):
+    if not producer.passes("acks") or (acks is not UNKNOWN and acks not in ACKS_ALL):
         shown = "missing" if acks_node is None else repr(acks)
         findings.append(Finding(f'producer acks is {shown}, not "all"', path, line))
-    retry_keys = {"retry_backoff_ms", "request_timeout_ms"} & set(producer.keywords)
+    retry_keys = [k for k in ("retry_backoff_ms", "request_timeout_ms") if producer.passes(k)]
     modules: tuple[PythonModule, ...] = await ctx.fact(PYTHON_MODULES)
     if not retry_keys and not has_retry_loop(modules):
         message = "no retry_backoff_ms/request_timeout_ms nor retry loop"
@@ -219,7 +220,9 @@ def shutdown_call_ids(modules: Iterable[PythonModule]) -> set[int]:
 
 def signal_findings(modules: list[PythonModule], sites: list[CallSite]) -> list[Finding]:
     """Findings for SIGTERM/SIGINT not handled by ``add_signal_handler``/``signal.signal``."""
-    installers = [s for s in sites if s.last == "add_signal_handler" or s.name == "signal.signal"]
+    installers = [
+        s for s in sites if s.last == "add_signal_handler" or s.name in {"signal.signal", "signal"}
+    ]
     paths = {s.path for s in installers}
     names = {n for m in modules if m.path in paths and m.tree for n in identifiers(m.tree)}
     return [
@@ -257,7 +260,7 @@ def auto_commit_off(
     """Whether a consumer is built with ``enable_auto_commit`` resolving to False (or unknown)."""
     node = consumer.keywords.get("enable_auto_commit")
     if node is None:
-        return False
+        return consumer.opaque
     value = resolve(node, consumer.path, constants, fields)
     return value is False or value is UNKNOWN
 
@@ -400,6 +403,16 @@ async def idempotency(ctx: CheckContext) -> Outcome:
     return Outcome.from_findings(findings, "idempotency problems")
 
 
+def own_identifier(node: ast.AST) -> str:
+    """A node's own name, attribute or string value (empty for other nodes)."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    value = node.value if isinstance(node, ast.Constant) else None
+    return value if isinstance(value, str) else ""
+
+
 def dead_letter_senders(functions: Iterable[FunctionInfo]) -> list[FunctionInfo]:
     """Functions under ``src/`` that send something while referring to a dead letter topic."""
     found = []
@@ -408,8 +421,7 @@ def dead_letter_senders(functions: Iterable[FunctionInfo]) -> list[FunctionInfo]
             continue
         nodes = list(walk_body(function.node))
         sends = any(isinstance(n, ast.Call) and last_name(n.func) in SENDS for n in nodes)
-        names = {i for n in nodes for i in identifiers(n)}
-        if sends and any(DLQ.search(name) for name in names):
+        if sends and any(DLQ.search(name) for name in map(own_identifier, nodes)):
             found.append(function)
     return found
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from evals.context import CheckContext
-from evals.facts.ast_index import IMPORTS, ImportRef, in_dir
+from evals.facts.ast_index import IMPORTS, ImportRef, in_dir, unparsable
+from evals.facts.source import PYTHON_MODULES
 from evals.model import Finding, Outcome
 from evals.registry import check
 
@@ -67,5 +68,6 @@ def violations(ref: ImportRef) -> list[Finding]:
 async def layered_imports(ctx: CheckContext) -> Outcome:
     """Routers never import repositories/models; services and repositories never import upwards."""
     refs = [ref for ref in await ctx.fact(IMPORTS) if in_dir(ref.path, "src/app")]
-    findings = [finding for ref in refs for finding in violations(ref)]
+    findings = unparsable(await ctx.fact(PYTHON_MODULES), "src/app")
+    findings += [finding for ref in refs for finding in violations(ref)]
     return Outcome.from_findings(findings, "imports against the layering", imports=len(refs))

@@ -19,13 +19,15 @@ TRACE_LINE = re.compile(r'File "([^"]+)", line (\d+)')
 
 
 def located(output: str, project: Path) -> tuple[str | None, int | None]:
-    """The innermost traceback frame of ``output`` inside the project (not its venv)."""
-    root = str(project.resolve())
+    """The innermost traceback frame of ``output`` in a project file (not its venv)."""
+    root = project.resolve()
     for filename, line in reversed(TRACE_LINE.findall(output)):
-        path = Path(filename)
-        resolved = str(path.resolve()) if path.is_absolute() else str((project / path).resolve())
-        if resolved.startswith(root + "/") and "/site-packages/" not in resolved:
-            return Path(resolved).relative_to(root).as_posix(), int(line)
+        path = Path(filename) if Path(filename).is_absolute() else root / filename
+        if "/site-packages/" in filename or not path.is_file():
+            continue
+        resolved = path.resolve()
+        if resolved.is_relative_to(root):
+            return resolved.relative_to(root).as_posix(), int(line)
     return None, None
 
 

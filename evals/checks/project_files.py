@@ -170,16 +170,14 @@ def _table(data: object, *keys: str) -> dict[str, Any]:
 def metadata_findings(document: ConfigDocument) -> list[Finding]:
     """Findings for a pyproject without a name or a version in [project] or [tool.poetry]."""
     project, poetry = _table(document.data, "project"), _table(document.data, "tool", "poetry")
-    dynamic = project.get("dynamic", [])
-    findings = []
-    for key in ("name", "version"):
-        declared = key in project or (key in poetry and (key in dynamic or not project))
-        if not declared:
-            where = "[project] or [tool.poetry]"
-            findings.append(Finding(f"no {key} in {where}", path=document.path))
     if not project and not poetry:
-        findings.append(Finding("neither [project] nor [tool.poetry]", path=document.path))
-    return findings
+        return [Finding("neither [project] nor [tool.poetry]", path=document.path)]
+    dynamic = project.get("dynamic", [])
+    return [
+        Finding(f"no {key} in [project] or [tool.poetry]", path=document.path)
+        for key in ("name", "version")
+        if key not in project and not (key in poetry and (key in dynamic or not project))
+    ]
 
 
 def lock_findings(document: ConfigDocument) -> list[Finding]:

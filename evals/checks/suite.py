@@ -6,9 +6,12 @@ harness's coverage configuration, against the run's PostgreSQL and broker.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from evals.context import CheckContext
+from evals.facts.environment import INSTALLED_ENV
 from evals.facts.testrun import TEST_RUN, TestRun
-from evals.model import Finding, Outcome
+from evals.model import Finding, Outcome, Status
 from evals.registry import check
 
 MAX_FILE_FINDINGS = 10
@@ -46,10 +49,23 @@ def suite_outcome(run: TestRun) -> Outcome:
     return Outcome.passed(f"{run.executed} tests passed", **metrics)
 
 
+def with_added_tools(outcome: Outcome, added: tuple[str, ...]) -> Outcome:
+    """``outcome`` noting the test tools the harness had to install for the project."""
+    if not added:
+        return outcome
+    note = f"the project does not declare {', '.join(added)}; the harness installed it"
+    reason = f"{outcome.reason}; {note}" if outcome.reason else note
+    findings = (*outcome.findings, Finding(note, "pyproject.toml"))
+    if outcome.status is Status.PASS:
+        findings = ()
+    return replace(outcome, reason=reason, findings=findings)
+
+
 @check("tests.pass")
 async def tests_pass(ctx: CheckContext) -> Outcome:
     """The project's tests, run once by the harness against real services, all pass."""
-    return suite_outcome(await ctx.fact(TEST_RUN))
+    outcome = suite_outcome(await ctx.fact(TEST_RUN))
+    return with_added_tools(outcome, (await ctx.fact(INSTALLED_ENV)).added_tools)
 
 
 def omit_findings(run: TestRun) -> list[Finding]:

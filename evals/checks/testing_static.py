@@ -13,6 +13,7 @@ from evals.facts.ast_index import (
     in_dir,
     is_module_within,
     last_name,
+    unparsable,
 )
 from evals.facts.source import PYTHON_MODULES, PythonModule
 from evals.model import Finding, Outcome
@@ -106,7 +107,7 @@ def asserts_something(function: FunctionInfo) -> bool:
 async def test_assertions(ctx: CheckContext) -> Outcome:
     """Every test function asserts something."""
     tests = [f for f in await ctx.fact(FUNCTIONS) if is_test_function(f)]
-    findings = [
+    findings = unparsable(await ctx.fact(PYTHON_MODULES), "tests") + [
         Finding(f"test {t.qualname} asserts nothing", t.path, t.line)
         for t in tests
         if not asserts_something(t)

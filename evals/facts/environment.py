@@ -40,6 +40,9 @@ INSTALL_TIMEOUT_S = 1200.0
 POETRY_KEYS = ("dependencies", "group", "source", "extras", "dev-dependencies")
 PROJECT_KEYS = ("dependencies", "optional-dependencies", "requires-python")
 COMPLETE_MARKER = ".evals-complete.json"
+# Variables of the harness's own process that would reconfigure the project's Python,
+# pytest or coverage (e.g. pytest-cov's subprocess hooks when the harness is under test).
+LEAKY_ENV_PREFIXES = ("PYTHONHOME", "PYTHONPATH", "PYTEST_", "COV_CORE_", "COVERAGE_")
 
 
 class InstallError(FactUnavailable):
@@ -117,7 +120,7 @@ def site_packages_of(venv: Path) -> Path | None:
 
 def project_env(venv: Path, project: Path, extra: dict[str, str]) -> dict[str, str]:
     """The environment for running the project's code with the venv at ``venv``."""
-    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONHOME", "PYTHONPATH"}}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(LEAKY_ENV_PREFIXES)}
     env.update(extra)
     env["VIRTUAL_ENV"] = str(venv)
     env["PATH"] = os.pathsep.join([str(venv / "bin"), env.get("PATH", os.defpath)])

@@ -31,12 +31,18 @@ class CallSite:
         node: The call node.
         keywords: Keyword arguments by name, including those of a ``**`` dict literal.
         function: Name of the innermost enclosing function, if any.
+        opaque: Whether a ``**`` splat could not be expanded (any keyword may hide in it).
     """
 
     path: str
     node: ast.Call
     keywords: dict[str, ast.expr] = field(default_factory=dict)
     function: str | None = None
+    opaque: bool = False
+
+    def passes(self, keyword: str) -> bool:
+        """Whether the call passes ``keyword`` (or may, through an opaque splat)."""
+        return keyword in self.keywords or self.opaque
 
     @property
     def name(self) -> str:
@@ -155,10 +161,20 @@ def module_call_sites(module: PythonModule) -> list[CallSite]:
         return []
     dicts = _dict_literals(module.tree)
     return [
-        CallSite(module.path, node, _keywords(node, dicts), function)
+        CallSite(module.path, node, _keywords(node, dicts), function, _opaque(node, dicts))
         for node, function in _walk_with_function(module.tree, None)
         if isinstance(node, ast.Call)
     ]
+
+
+def _opaque(call: ast.Call, dicts: dict[str, dict[str, ast.expr]]) -> bool:
+    """Whether ``call`` has a ``**`` splat that is neither a dict display nor a known dict."""
+    return any(
+        keyword.arg is None
+        and not _dict_entries(keyword.value)
+        and (dotted_name(keyword.value) or "") not in dicts
+        for keyword in call.keywords
+    )
 
 
 def calls_named(

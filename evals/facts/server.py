@@ -18,8 +18,6 @@ import os
 import signal
 import socket
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +25,7 @@ import httpx
 
 from evals.context import FactNotApplicable, Facts
 from evals.facts.environment import INSTALLED_ENV
+from evals.facts.load_gate import LOAD_GATE, LoadGate
 from evals.facts.server_discovery import AppTarget, candidate_targets, probe_targets
 from evals.facts.services import SERVICES
 from evals.model import Finding
@@ -103,42 +102,6 @@ class ServerLog:
             await asyncio.sleep(POLL_INTERVAL_S)
 
 
-class ProbeGate:
-    """A readers-writer gate: probes share the server, a load test has it to itself."""
-
-    def __init__(self) -> None:
-        """Create an open gate."""
-        self._condition = asyncio.Condition()
-        self._readers = 0
-        self._writer = False
-
-    @asynccontextmanager
-    async def shared(self) -> AsyncIterator[None]:
-        """Hold the gate together with other probes (waits while a load test runs)."""
-        async with self._condition:
-            await self._condition.wait_for(lambda: not self._writer)
-            self._readers += 1
-        try:
-            yield
-        finally:
-            async with self._condition:
-                self._readers -= 1
-                self._condition.notify_all()
-
-    @asynccontextmanager
-    async def exclusive(self) -> AsyncIterator[None]:
-        """Hold the gate alone (waits until running probes are done)."""
-        async with self._condition:
-            await self._condition.wait_for(lambda: not self._writer and self._readers == 0)
-            self._writer = True
-        try:
-            yield
-        finally:
-            async with self._condition:
-                self._writer = False
-                self._condition.notify_all()
-
-
 @dataclass
 class RunningServer:
     """The app as the harness started it.
@@ -151,7 +114,8 @@ class RunningServer:
         failure: Why it is not serving; empty when it is.
         deviations: Departures from the contract (e.g. the app is not ``app.main:app``).
         notes: Other observations, such as a failed ``alembic upgrade head``.
-        gate: Coordinates probes with the load test.
+        gate: The run's :data:`~evals.facts.load_gate.LOAD_GATE`: probes hold it shared,
+            the load test exclusively.
     """
 
     base_url: str
@@ -161,7 +125,7 @@ class RunningServer:
     failure: str = ""
     deviations: tuple[Finding, ...] = ()
     notes: tuple[str, ...] = ()
-    gate: ProbeGate = field(default_factory=ProbeGate)
+    gate: LoadGate = field(default_factory=LoadGate)
 
     @property
     def up(self) -> bool:
@@ -326,6 +290,7 @@ async def running_server(facts: Facts) -> RunningServer:
     if not server.up:
         server = await serve_alternative(launch, server)
     server.notes = notes
+    server.gate = await facts.get(LOAD_GATE)
     return server
 
 

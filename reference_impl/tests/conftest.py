@@ -80,6 +80,8 @@ def settings(database_url: str, broker: infra.Broker, run_id: str) -> Settings:
         consumer_group_id=f"order-service.{run_id}",
         consumer_retry_backoff_s=0.01,
         consumer_metrics_port=0,
+        consumer_session_timeout_ms=6000,
+        consumer_heartbeat_interval_ms=500,
         relay_poll_interval_s=0.05,
         lag_log_interval_s=0.5,
         **overrides,

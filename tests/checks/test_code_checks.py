@@ -147,6 +147,20 @@ CASES = [
         Status.PASS,
     ),
     Case(
+        "length_unparsable_file_fails",
+        "code.function_length",
+        {"src/app/broken.py": "def broken(:\n"},
+        Status.FAIL,
+        "does not parse",
+    ),
+    Case(
+        "annotations_unparsable_test_fails",
+        "types.annotations",
+        {"tests/test_broken.py": "def test_(:\n"},
+        Status.FAIL,
+        "does not parse",
+    ),
+    Case(
         "suppressions_coded_noqa_passes",
         "quality.suppressions",
         {"src/app/m.py": "import os  # noqa: F401\nX: int = 1  # type: ignore[misc]\n" * 3},

@@ -6,11 +6,13 @@ Each test writes a tiny project into tmp_path and runs one check on it with
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
 import pytest
 
+from evals.checks.infrastructure import COMPOSE_SCHEMA, compose_validator
 from evals.facts.project_config import makefile_targets, parse_dockerfile, parse_markdown
 from evals.model import Outcome, Status, Tier
 from evals.testing import compute_check
@@ -369,3 +371,11 @@ async def test_dockerfile_outside_docker_dir_fails(tmp_path: Path) -> None:
     outcome = await run_check("infra.dockerfile", tmp_path, {"Dockerfile": DOCKERFILE_OK})
     assert outcome.status is Status.FAIL
     assert outcome.reason == "no Dockerfile under docker/"
+
+
+def test_vendored_compose_schema_is_the_compose_specification() -> None:
+    schema = json.loads(COMPOSE_SCHEMA.read_text(encoding="utf-8"))
+    assert schema["title"] == "Compose Specification"
+    assert "services" in schema["properties"]
+    assert compose_validator().is_valid({"services": {"api": {"image": "svc"}}})
+    assert not compose_validator().is_valid({"services": {"api": {"imagex": "svc"}}})

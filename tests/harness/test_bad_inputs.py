@@ -55,12 +55,12 @@ async def test_syntax_error_project_gets_a_complete_full_report(eval_cache_dir: 
     ruff = result.by_id("lint.ruff")
     assert ruff.status is Status.FAIL
     assert any(f.path == "src/app/main.py" for f in ruff.outcome.findings)
-    assert result.by_id("api.health").status is Status.FAIL  # the app cannot even be imported
+    assert result.by_id("api.health").status is not Status.PASS  # the app cannot be imported
 
 
 async def test_hanging_tests_are_killed_and_reported(eval_cache_dir: Path) -> None:
     result = await score_fixture(
-        "hanging_tests", eval_cache_dir, select=["tests.pass"], timeout_s=20
+        "hanging_tests", eval_cache_dir, select=["tests.pass"], timeout_s=10
     )
     outcome = result.by_id("tests.pass").outcome
     assert outcome.status is Status.FAIL
@@ -88,7 +88,7 @@ def test_hanging_project_through_the_cli_writes_a_report(
 ) -> None:
     out = tmp_path / "result.json"
     argv = [sys.executable, "-m", "evals", "score", str(FIXTURES / "hanging_tests")]
-    argv += ["--select", "tests.pass", "--timeout", "15", "--format", "json", "--output", str(out)]
+    argv += ["--select", "tests.pass", "--timeout", "10", "--format", "json", "--output", str(out)]
     argv += ["--cache-dir", str(eval_cache_dir)]
     done = subprocess.run(
         argv, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree as ET
 
 import jsonschema
@@ -24,7 +25,7 @@ def sample() -> RunResult:
     return sample_result()
 
 
-def validate_json_report(text: str) -> dict[str, object]:
+def validate_json_report(text: str) -> dict[str, Any]:
     """Parse a JSON report and validate it against evals/result.schema.json."""
     document = json.loads(text)
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
@@ -34,7 +35,7 @@ def validate_json_report(text: str) -> dict[str, object]:
     return document
 
 
-def validate_sarif(text: str) -> dict[str, object]:
+def validate_sarif(text: str) -> dict[str, Any]:
     """Parse a SARIF log and validate its structure against the vendored SARIF 2.1.0 subset."""
     document = json.loads(text)
     schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
@@ -48,7 +49,7 @@ def test_every_format_has_a_distinct_file_name() -> None:
     assert len(set(names)) == len(names) == 6
 
 
-def test_json_validates_and_holds_the_required_fields(sample: RunResult) -> None:
+def test_json_validates_and_holds_the_run_fields(sample: RunResult) -> None:
     document = validate_json_report(render("json", sample))
     assert document["score"] == 62.5
     assert document["passed"] is False
@@ -59,25 +60,16 @@ def test_json_validates_and_holds_the_required_fields(sample: RunResult) -> None
         "gate_failures": ["code.function_length"],
         "errors": ["security.dependencies"],
     }
-    checks = document["checks"]
-    assert isinstance(checks, list)
-    length = checks[1]
-    assert length["findings"][0] == {
-        "path": "src/app/main.py",
-        "line": 12,
-        "message": "function too long",
-    }
-    assert set(length) >= {
-        "id",
-        "title",
-        "category",
-        "gate",
-        "weight",
-        "status",
-        "reason",
-        "duration_s",
-    }
-    assert document["metrics"]["code.function_length.count"] == 3  # type: ignore[index]
+    assert document["metrics"]["code.function_length.count"] == 3
+
+
+def test_json_checks_hold_item_fields_and_findings(sample: RunResult) -> None:
+    length = validate_json_report(render("json", sample))["checks"][1]
+    first = {"path": "src/app/main.py", "line": 12, "message": "function too long"}
+    assert length["findings"][0] == first
+    assert length["findings"][2] == {"path": None, "line": None, "message": "no location at all"}
+    fields = {"id", "title", "category", "gate", "weight", "status", "reason", "duration_s"}
+    assert set(length) >= fields
 
 
 def test_json_schema_rejects_a_non_pass_without_reason(sample: RunResult) -> None:
@@ -88,15 +80,18 @@ def test_json_schema_rejects_a_non_pass_without_reason(sample: RunResult) -> Non
         jsonschema.validate(document, schema)
 
 
-def test_junit_has_one_testcase_per_item_with_the_right_elements(sample: RunResult) -> None:
-    root = ET.fromstring(render("junit", sample))
+def test_junit_counts_and_properties(sample: RunResult) -> None:
+    root = ET.fromstring(render("junit", sample))  # noqa: S314 - our own output
     assert root.tag == "testsuites"
-    assert (root.get("tests"), root.get("failures"), root.get("errors"), root.get("skipped")) == (
-        "5",
-        "2",
-        "1",
-        "1",
-    )
+    counts = [root.get(name) for name in ("tests", "failures", "errors", "skipped")]
+    assert counts == ["5", "2", "1", "1"]
+    properties = {p.get("name"): p.get("value") for p in root.iter("property")}
+    assert properties["score"] == "62.5"
+    assert properties["passed"] == "false"
+
+
+def test_junit_has_one_testcase_per_item_with_the_right_elements(sample: RunResult) -> None:
+    root = ET.fromstring(render("junit", sample))  # noqa: S314 - our own output
     cases = {case.get("name", "").split(":")[0]: case for case in root.iter("testcase")}
     assert len(cases) == 5
     assert list(cases["lint.ruff"]) == []
@@ -106,14 +101,11 @@ def test_junit_has_one_testcase_per_item_with_the_right_elements(sample: RunResu
     assert "src/app/main.py:12: function too long" in (failure.text or "")
     assert cases["security.dependencies"].find("error") is not None
     assert cases["kafka.dlq"].find("skipped") is not None
-    properties = {p.get("name"): p.get("value") for p in root.iter("property")}
-    assert properties["score"] == "62.5"
-    assert properties["passed"] == "false"
 
 
 def test_sarif_validates_with_rules_and_located_results(sample: RunResult) -> None:
     document = validate_sarif(render("sarif", sample))
-    run = document["runs"][0]  # type: ignore[index]
+    run = document["runs"][0]
     rules = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
     assert rules == [check.id for check in sample.checks]
     results = run["results"]
@@ -189,7 +181,7 @@ def test_passing_run_renders_everywhere() -> None:
     passing = run_result(result("lint.ruff", Status.PASS), result("types.mypy", Status.PASS))
     validate_json_report(render("json", passing))
     validate_sarif(render("sarif", passing))
-    ET.fromstring(render("junit", passing))
+    assert ET.fromstring(render("junit", passing)).get("failures") == "0"  # noqa: S314
     assert "PASSED" in render("terminal", passing)
     assert "PASSED" in render("html", passing)
     assert "✅ passed" in render("markdown", passing)

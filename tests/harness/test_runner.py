@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -141,6 +142,41 @@ async def test_check_timeout_is_an_error(project: Path) -> None:
     assert result.by_id("a.fast").status is Status.PASS
 
 
+SLOW: FactKey[int] = FactKey("test_runner_slow_fact")
+
+
+def never_finishing(states: list[str]) -> Callable[[Facts], Awaitable[int]]:
+    """A fact provider that sleeps until cancelled, recording the cancellation."""
+
+    async def slow_fact(facts: Facts) -> int:
+        del facts
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            states.append("cancelled")
+            raise
+        return 1
+
+    return slow_fact
+
+
+async def waits_for_slow_fact(ctx: CheckContext) -> Outcome:
+    value = await ctx.fact(SLOW)
+    return Outcome.passed(value=value)
+
+
+async def test_fact_of_a_timed_out_check_is_cancelled(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    states: list[str] = []
+    monkeypatch.setitem(registry.FACTS, SLOW.name, never_finishing(states))
+    checks = specs(a__waits=waits_for_slow_fact)
+    items = checklist(item("a.waits"))
+    result = await score_project(project, checklist=items, checks=checks, check_timeout_s=0.2)
+    assert result.by_id("a.waits").status is Status.ERROR
+    assert states == ["cancelled"]
+
+
 async def test_independent_checks_run_concurrently(project: Path) -> None:
     async def nap(ctx: CheckContext) -> Outcome:
         del ctx
@@ -154,11 +190,11 @@ async def test_independent_checks_run_concurrently(project: Path) -> None:
     assert time.monotonic() - started < 1.5
 
 
-async def test_shared_fact_is_computed_once_and_cleanups_run_in_reverse(
-    project: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    calls: list[str] = []
-    key: FactKey[int] = FactKey("test_runner_shared_fact")
+SHARED: FactKey[int] = FactKey("test_runner_shared_fact")
+
+
+def counting_provider(calls: list[str]) -> Callable[[Facts], Awaitable[int]]:
+    """A fact provider recording its computation and two cleanups (the second one fails)."""
 
     async def provider(facts: Facts) -> int:
         calls.append("computed")
@@ -173,13 +209,23 @@ async def test_shared_fact_is_computed_once_and_cleanups_run_in_reverse(
         facts.cleanups += [first, second]
         return 42
 
-    monkeypatch.setitem(registry.FACTS, key.name, provider)
+    return provider
 
-    async def uses_fact(ctx: CheckContext) -> Outcome:
-        return Outcome.passed(value=await ctx.fact(key))
 
+async def uses_shared_fact(ctx: CheckContext) -> Outcome:
+    value = await ctx.fact(SHARED)
+    return Outcome.passed(value=value)
+
+
+async def test_shared_fact_is_computed_once_and_cleanups_run_in_reverse(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    monkeypatch.setitem(registry.FACTS, SHARED.name, counting_provider(calls))
     items = checklist(item("a.one"), item("a.two"), item("a.crash"))
-    checks = specs(a__one=uses_fact, a__two=uses_fact, a__crash=raising(ValueError("x")))
+    checks = specs(
+        a__one=uses_shared_fact, a__two=uses_shared_fact, a__crash=raising(ValueError("x"))
+    )
     result = await score_project(project, checklist=items, checks=checks)
     assert calls == ["computed", "cleanup-2", "cleanup-1"]
     assert result.by_id("a.one").outcome.metrics == {"value": 42}

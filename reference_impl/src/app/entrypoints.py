@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import sys
 
 import uvicorn
@@ -37,19 +36,22 @@ def _settings_or_exit() -> Settings:
 
 def run_api() -> None:
     """Serve the HTTP API with uvicorn (graceful shutdown on SIGTERM)."""
-    _settings_or_exit()
+    settings = _settings_or_exit()
     uvicorn.run(
         "app.main:app",
-        host=os.environ.get("API_HOST", "0.0.0.0"),  # noqa: S104 - container port
-        port=int(os.environ.get("API_PORT", "8000")),
+        host=settings.api_host,
+        port=settings.api_port,
         log_config=None,
         timeout_graceful_shutdown=10,
     )
 
 
 def run_relay() -> None:
-    """Run the outbox relay until SIGTERM/SIGINT."""
-    asyncio.run(relay(_settings_or_exit()))
+    """Run the outbox relay (and its metrics endpoint) until SIGTERM/SIGINT."""
+    settings = _settings_or_exit()
+    if settings.relay_metrics_port:
+        start_http_server(settings.relay_metrics_port)
+    asyncio.run(relay(settings))
 
 
 def run_consumer() -> None:

@@ -12,6 +12,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from app.core.config import Settings
+from app.core.logging import JsonFormatter
 from app.main import create_app
 
 pytestmark = pytest.mark.integration
@@ -70,8 +71,6 @@ async def test_openapi_is_complete(client: httpx.AsyncClient) -> None:
 async def test_access_log_is_json_with_correlation_id(
     client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from app.core.logging import JsonFormatter  # noqa: PLC0415
-
     with caplog.at_level(logging.INFO, logger="app.access"):
         response = await client.get(
             "/health/live", headers={"X-Correlation-ID": "abc-123"}

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from app.api.dependencies import get_order_service
 from app.models import OutboxEvent
 
 pytestmark = pytest.mark.integration
@@ -164,8 +165,6 @@ async def test_unknown_route_and_method_use_error_body(
 
 
 async def test_unexpected_error_is_500_with_error_body(app: Any) -> None:
-    from app.api.dependencies import get_order_service  # noqa: PLC0415
-
     async def broken() -> None:
         raise RuntimeError("database exploded")
 

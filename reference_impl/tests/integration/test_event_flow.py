@@ -192,11 +192,14 @@ async def test_poison_messages_go_to_dlq_and_consumer_keeps_going(
         confirmed = await wait_for(lambda: _is(engine, order_id, "CONFIRMED"))
     finally:
         await _stop(stop, task)
+    poison = values[:3]
     dead = await read_topic(
-        bootstrap, flow_settings.payments_dlq_topic, until=lambda rs: len(rs) >= 3
+        bootstrap,
+        flow_settings.payments_dlq_topic,
+        until=lambda rs: len(rs) >= len(poison),
     )
     assert confirmed
-    assert sorted(r.value for r in dead) == sorted(values[:3])
+    assert sorted(r.value for r in dead) == sorted(poison)
     headers = _headers(dead[0])
     assert headers["dlq_original_topic"] == flow_settings.payments_topic
     assert headers["dlq_attempts"] == "1"

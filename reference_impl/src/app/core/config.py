@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     app_name: str = "order-service"
     environment: Literal["development", "test", "staging", "production"] = "development"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
 
     database_url: SecretStr
     db_pool_size: int = Field(default=10, ge=1)
@@ -51,12 +53,15 @@ class Settings(BaseSettings):
     consumer_max_attempts: int = Field(default=3, ge=1)
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
     consumer_batch_size: int = Field(default=200, ge=1)
+    consumer_session_timeout_ms: int = Field(default=10_000, ge=1000)
+    consumer_heartbeat_interval_ms: int = Field(default=3_000, ge=100)
     consumer_metrics_port: int = Field(default=9101, ge=0, le=65535)
     lag_log_interval_s: float = Field(default=30.0, gt=0)
 
     relay_batch_size: int = Field(default=500, ge=1)
     relay_poll_interval_s: float = Field(default=0.5, gt=0)
     relay_lease_s: float = Field(default=30.0, gt=0)
+    relay_metrics_port: int = Field(default=9102, ge=0, le=65535)
 
     @field_validator("database_url")
     @classmethod

@@ -21,6 +21,7 @@ import uuid
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.config import Settings
 from app.core.database import create_engine, create_session_factory
@@ -37,16 +38,13 @@ from app.kafka.producer import (
 from app.schemas.events import (
     PAYMENT_PAYLOADS,
     EventEnvelope,
-    PaymentFailedPayload,
-    PaymentSucceededPayload,
+    PaymentPayload,
 )
 from app.services.payment_events import PaymentEventService, ProcessingOutcome
 
 logger = logging.getLogger(__name__)
 
-DecodedEvent = tuple[
-    EventEnvelope, PaymentSucceededPayload | PaymentFailedPayload | None
-]
+DecodedEvent = tuple[EventEnvelope, PaymentPayload | None]
 
 
 class PoisonMessageError(Exception):
@@ -110,6 +108,8 @@ def build_consumer(settings: Settings) -> Any:
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         isolation_level="read_committed",
+        session_timeout_ms=settings.consumer_session_timeout_ms,
+        heartbeat_interval_ms=settings.consumer_heartbeat_interval_ms,
     )
 
 
@@ -225,26 +225,41 @@ class PaymentsConsumer:
 
     async def _dead_letter(self, record: Any, error: Exception, attempts: int) -> None:
         """Publish the original record to the DLQ with diagnostic headers."""
-        headers = [
-            ("dlq_error", repr(error)[:1000].encode()),
-            ("dlq_error_type", type(error).__name__.encode()),
-            ("dlq_original_topic", record.topic.encode()),
-            ("dlq_original_partition", str(record.partition).encode()),
-            ("dlq_original_offset", str(record.offset).encode()),
-            ("dlq_attempts", str(attempts).encode()),
-            *[(k, bytes(v)) for k, v in record.headers or () if v is not None],
-        ]
         message = OutgoingMessage(
             message_id=_record_id(record),
             topic=self._settings.payments_dlq_topic,
             key=record.key,
             value=record.value or b"",
-            headers=headers,
+            headers=dlq_headers(record, error, attempts),
         )
         await self._dlq.publish(message)
         logger.error(
             "event_dead_lettered", extra={"error": repr(error), "offset": record.offset}
         )
+
+
+def dlq_headers(
+    record: Any, error: Exception, attempts: int
+) -> list[tuple[str, bytes]]:
+    """Describe why and from where a record was dead-lettered.
+
+    Args:
+        record: The failed record.
+        error: The last error.
+        attempts: How many times processing was attempted.
+
+    Returns:
+        Diagnostic headers followed by the record's original headers.
+    """
+    return [
+        ("dlq_error", repr(error)[:1000].encode()),
+        ("dlq_error_type", type(error).__name__.encode()),
+        ("dlq_original_topic", record.topic.encode()),
+        ("dlq_original_partition", str(record.partition).encode()),
+        ("dlq_original_offset", str(record.offset).encode()),
+        ("dlq_attempts", str(attempts).encode()),
+        *[(k, bytes(v)) for k, v in record.headers or () if v is not None],
+    ]
 
 
 def _record_id(record: Any) -> uuid.UUID:
@@ -272,18 +287,20 @@ def remove_shutdown_handlers() -> None:
         loop.remove_signal_handler(sig)
 
 
-async def run_consumer(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Run the payments consumer process until SIGTERM/SIGINT (or ``stop``).
+def build_payments_consumer(
+    settings: Settings, *, engine: AsyncEngine, dlq: EventPublisher
+) -> PaymentsConsumer:
+    """Wire the consumer loop with its service, DLQ publisher and lag monitor.
 
     Args:
         settings: Application settings.
-        stop: Optional externally controlled stop event.
+        engine: Database engine.
+        dlq: Publisher for dead letters.
+
+    Returns:
+        The consumer loop (not yet started).
     """
-    stop = stop or asyncio.Event()
-    install_shutdown_handlers(stop)
-    engine = create_engine(settings)
-    dlq = EventPublisher(lambda: build_producer(settings))
-    consumer = PaymentsConsumer(
+    return PaymentsConsumer(
         consumer=build_consumer(settings),
         service=PaymentEventService(
             session_factory=create_session_factory(engine),
@@ -296,6 +313,20 @@ async def run_consumer(settings: Settings, stop: asyncio.Event | None = None) ->
             log_interval_s=settings.lag_log_interval_s,
         ),
     )
+
+
+async def run_consumer(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run the payments consumer process until SIGTERM/SIGINT (or ``stop``).
+
+    Args:
+        settings: Application settings.
+        stop: Optional externally controlled stop event.
+    """
+    stop = stop or asyncio.Event()
+    install_shutdown_handlers(stop)
+    engine = create_engine(settings)
+    dlq = EventPublisher(lambda: build_producer(settings))
+    consumer = build_payments_consumer(settings, engine=engine, dlq=dlq)
     try:
         await consumer.run(stop)
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -17,8 +18,15 @@ from app.services.outbox_relay import OutboxRelay
 logger = logging.getLogger(__name__)
 
 
+class PendingEventPublisher(Protocol):
+    """Anything that publishes one batch of pending outbox events."""
+
+    async def publish_pending_events(self) -> int:
+        """Publish one batch and return how many events were published."""
+
+
 async def relay_loop(
-    relay: OutboxRelay, stop: asyncio.Event, poll_interval_s: float
+    relay: PendingEventPublisher, stop: asyncio.Event, poll_interval_s: float
 ) -> None:
     """Publish batches back to back; idle-wait only when nothing was published.
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ScalarSelect, func, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.outbox import OutboxEvent
@@ -47,21 +49,9 @@ class OutboxRepository:
         Returns:
             The claimed rows ordered by creation time.
         """
-        claimable = (
-            select(OutboxEvent.id)
-            .where(OutboxEvent.sent_at.is_(None))
-            .where(
-                (OutboxEvent.locked_until.is_(None))
-                | (OutboxEvent.locked_until < func.now())
-            )
-            .order_by(OutboxEvent.created_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
-        )
         statement = (
             update(OutboxEvent)
-            .where(OutboxEvent.id.in_(claimable))
+            .where(OutboxEvent.id.in_(_claimable_ids(limit)))
             .values(
                 locked_until=func.now() + lease,
                 lease_token=token,
@@ -88,8 +78,8 @@ class OutboxRepository:
             .where(OutboxEvent.id.in_(ids), OutboxEvent.lease_token == token)
             .values(sent_at=func.now(), locked_until=None, last_error=None)
         )
-        result = await self._session.execute(statement)
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        result = cast(CursorResult[Any], await self._session.execute(statement))
+        return int(result.rowcount)
 
     async def release(
         self, ids: list[uuid.UUID], *, token: uuid.UUID, error: str
@@ -116,3 +106,19 @@ class OutboxRepository:
         """
         statement = select(func.count()).where(OutboxEvent.sent_at.is_(None))
         return int((await self._session.execute(statement)).scalar_one())
+
+
+def _claimable_ids(limit: int) -> ScalarSelect[uuid.UUID]:
+    """Oldest unsent, unleased ids, skipping rows other relays have locked."""
+    return (
+        select(OutboxEvent.id)
+        .where(OutboxEvent.sent_at.is_(None))
+        .where(
+            (OutboxEvent.locked_until.is_(None))
+            | (OutboxEvent.locked_until < func.now())
+        )
+        .order_by(OutboxEvent.created_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )

@@ -91,7 +91,8 @@ class PaymentFailedPayload(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
-PAYMENT_PAYLOADS: dict[str, type[PaymentSucceededPayload | PaymentFailedPayload]] = {
+PaymentPayload = PaymentSucceededPayload | PaymentFailedPayload
+PAYMENT_PAYLOADS: dict[str, type[PaymentPayload]] = {
     "PaymentSucceeded": PaymentSucceededPayload,
     "PaymentFailed": PaymentFailedPayload,
 }

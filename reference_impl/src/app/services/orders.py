@@ -57,22 +57,12 @@ class OrderService:
         Returns:
             The new order.
         """
-        items = [OrderItem(**item.model_dump()) for item in data.items]
-        total = sum((i.unit_price * i.quantity for i in data.items), Decimal("0"))
-        order = Order(
-            id=uuid.uuid4(),
-            customer_id=data.customer_id,
-            currency=data.currency,
-            status=OrderStatus.PENDING.value,
-            total_amount=total,
-            items=items,
-        )
-        order = await self._orders.add(order)
+        order = await self._orders.add(_new_order(data))
         payload = OrderCreatedPayload(
             order_id=order.id,
             customer_id=order.customer_id,
             currency=order.currency,
-            total_amount=total,
+            total_amount=order.total_amount,
             items=[OrderItemPayload(**item.model_dump()) for item in data.items],
         )
         self._stage(order, "OrderCreated", payload, correlation_id)
@@ -217,6 +207,19 @@ class OrderService:
                 correlation_id=correlation_id,
             )
         )
+
+
+def _new_order(data: OrderCreate) -> Order:
+    """Build a PENDING order (with its total) from a create request."""
+    total = sum((i.unit_price * i.quantity for i in data.items), Decimal("0"))
+    return Order(
+        id=uuid.uuid4(),
+        customer_id=data.customer_id,
+        currency=data.currency,
+        status=OrderStatus.PENDING.value,
+        total_amount=total,
+        items=[OrderItem(**item.model_dump()) for item in data.items],
+    )
 
 
 def create_order_service(session: AsyncSession, *, orders_topic: str) -> OrderService:

@@ -9,12 +9,19 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Protocol
 
+from prometheus_client import Counter
+
 from app.core.database import SessionFactory, session_scope
 from app.kafka.producer import CORRELATION_HEADER, OutgoingMessage, PublishResult
 from app.models.outbox import OutboxEvent
 from app.repositories.outbox import OutboxRepository
 
 logger = logging.getLogger(__name__)
+
+PUBLISHED = Counter("order_outbox_published_total", "Outbox events published.")
+PUBLISH_FAILURES = Counter(
+    "order_outbox_publish_failures_total", "Outbox events whose publish failed."
+)
 
 
 class BatchPublisher(Protocol):
@@ -106,7 +113,9 @@ class OutboxRelay:
                     token=token,
                     error=str(failed[0].error),
                 )
+        PUBLISHED.inc(marked)
         if failed:
+            PUBLISH_FAILURES.inc(len(failed))
             logger.warning(
                 "outbox_publish_failed",
                 extra={"failed": len(failed), "sent": marked, "error": failed[0].error},

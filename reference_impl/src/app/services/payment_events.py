@@ -10,7 +10,7 @@ from app.repositories.processed_events import ProcessedEventRepository
 from app.schemas.events import (
     EventEnvelope,
     PaymentFailedPayload,
-    PaymentSucceededPayload,
+    PaymentPayload,
 )
 from app.services.orders import create_order_service
 
@@ -44,11 +44,7 @@ class PaymentEventService:
         self._orders_topic = orders_topic
 
     async def handle(
-        self,
-        *,
-        envelope: EventEnvelope,
-        payload: PaymentSucceededPayload | PaymentFailedPayload,
-        topic: str,
+        self, *, envelope: EventEnvelope, payload: PaymentPayload, topic: str
     ) -> ProcessingOutcome:
         """Apply the payment result unless the event was already processed.
 
@@ -70,13 +66,15 @@ class PaymentEventService:
             if not is_new:
                 return ProcessingOutcome.DUPLICATE
             service = create_order_service(session, orders_topic=self._orders_topic)
-            reason = (
-                payload.reason if isinstance(payload, PaymentFailedPayload) else None
-            )
             order = await service.apply_payment_result(
                 order_id=payload.order_id,
                 payment_id=payload.payment_id,
-                reason=reason,
+                reason=_failure_reason(payload),
                 correlation_id=envelope.correlation_id,
             )
         return ProcessingOutcome.APPLIED if order else ProcessingOutcome.IGNORED
+
+
+def _failure_reason(payload: PaymentPayload) -> str | None:
+    """Return the failure reason, or ``None`` for a successful payment."""
+    return payload.reason if isinstance(payload, PaymentFailedPayload) else None

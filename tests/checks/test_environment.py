@@ -1,0 +1,193 @@
+"""The installed-environment and services facts: cache keys, builds, reuse, services."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from evals.context import Facts, RunOptions
+from evals.facts.environment import (
+    _REHASH,
+    COMPLETE_MARKER,
+    INSTALLED_ENV,
+    InstalledEnv,
+    dependency_fingerprint,
+    envs_root,
+    pip_requirements,
+    project_env,
+    relocate,
+)
+from evals.facts.environment import _with_pypi_simple as with_pypi_simple
+from evals.facts.services import SERVICES, Services, libpq_url, psql_path, with_database
+from evals.model import Tier
+from evals.procs import run
+from evals.runner import run_cleanups
+
+PEP621 = '[project]\nname = "demo"\nversion = "0.1.0"\ndependencies = ["six"]\n'
+
+
+def _facts(project: Path, cache: Path, env: dict[str, str] | None = None) -> Facts:
+    """Facts for ``project`` with its own scratch directory next to it."""
+    workdir = project.parent / f"work-{project.name}"
+    workdir.mkdir(exist_ok=True)
+    return Facts(project, RunOptions(Tier.FULL, workdir, dict(env or {}), cache))
+
+
+def _pip_project(root: Path, pyproject: str = PEP621) -> Path:
+    (root / "src" / "app").mkdir(parents=True)
+    (root / "src" / "app" / "__init__.py").write_text("", encoding="utf-8")
+    (root / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+    return root
+
+
+# ------------------------------------------------------------------ pure functions
+
+
+def test_fingerprint_ignores_tool_settings_but_not_dependencies(tmp_path: Path) -> None:
+    project = _pip_project(tmp_path / "p")
+    before = dependency_fingerprint(project)
+    (project / "pyproject.toml").write_text(PEP621 + "[tool.mypy]\nstrict = false\n", "utf-8")
+    assert dependency_fingerprint(project) == before
+    (project / "poetry.lock").write_text("# lock\n", encoding="utf-8")
+    assert dependency_fingerprint(project) != before
+
+
+def test_pip_requirements_include_dev_extras_and_groups(tmp_path: Path) -> None:
+    text = (
+        '[project]\nname = "d"\nversion = "0"\ndependencies = ["fastapi>=0.110"]\n'
+        '[project.optional-dependencies]\ndev = ["pytest"]\ndocs = ["mkdocs"]\n'
+        '[dependency-groups]\ntest = ["coverage", {include-group = "lint"}]\nlint = ["ruff"]\n'
+    )
+    project = _pip_project(tmp_path / "p", text)
+    assert pip_requirements(project) == ["fastapi>=0.110", "pytest", "coverage", "ruff"]
+
+
+def test_simple_index_is_added_only_without_sources() -> None:
+    added = with_pypi_simple({}, '[tool.poetry]\nname = "x"\n')
+    assert 'url = "https://pypi.org/simple/"' in added
+    assert 'priority = "primary"' in added
+    existing = {"tool": {"poetry": {"source": [{"name": "corp", "url": "https://corp/simple"}]}}}
+    assert with_pypi_simple(existing, "unchanged") == "unchanged"
+
+
+def test_relocate_rewrites_shebangs_but_not_symlinks(tmp_path: Path) -> None:
+    venv = tmp_path / "final"
+    (venv / "bin").mkdir(parents=True)
+    script = venv / "bin" / "alembic"
+    script.write_text("#!/scratch/.build-x/bin/python\nimport alembic\n", encoding="utf-8")
+    (venv / "bin" / "python").symlink_to(sys.executable)
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\ncommand = /scratch/.build-x\n", "utf-8")
+    relocate(venv, Path("/scratch/.build-x"), venv)
+    assert script.read_text(encoding="utf-8").startswith(f"#!{venv}/bin/python\n")
+    assert (venv / "bin" / "python").is_symlink()
+    assert str(venv) in (venv / "pyvenv.cfg").read_text(encoding="utf-8")
+
+
+def test_project_env_puts_venv_first_and_src_on_path(tmp_path: Path) -> None:
+    env = project_env(tmp_path / "venv", tmp_path / "project", {"EXTRA": "1"})
+    assert env["PATH"].split(os.pathsep)[0] == str(tmp_path / "venv" / "bin")
+    assert env["PYTHONPATH"].split(os.pathsep)[0] == str(tmp_path / "project" / "src")
+    assert env["VIRTUAL_ENV"] == str(tmp_path / "venv")
+    assert env["EXTRA"] == "1"
+
+
+def test_services_database_helpers() -> None:
+    url = "postgresql+asyncpg://postgres:@/postgres?host=/tmp/pg"
+    assert with_database(url, "evals_x") == "postgresql+asyncpg://postgres:@/evals_x?host=/tmp/pg"
+    assert libpq_url(url).startswith("postgresql://postgres:@/postgres")
+
+
+async def test_given_services_are_used_as_they_are(tmp_path: Path) -> None:
+    given = {
+        "DATABASE_URL": "postgresql+asyncpg://u:p@db:5432/app",
+        "KAFKA_BOOTSTRAP_SERVERS": "k:9092",
+    }
+    facts = _facts(_pip_project(tmp_path / "p"), tmp_path / "cache", given)
+    services = await facts.get(SERVICES)
+    assert services.database_url == given["DATABASE_URL"]
+    assert services.env["KAFKA_BOOTSTRAP_SERVERS"] == "k:9092"
+    assert "KAFKA_ENABLE_IDEMPOTENCE" not in services.env
+    assert not services.embedded_database
+    assert facts.cleanups == []
+
+
+# ------------------------------------------------------------------ real installs
+
+
+async def _install(project: Path, cache: Path) -> InstalledEnv:
+    return await _facts(project, cache).get(INSTALLED_ENV)
+
+
+@pytest.mark.slow
+@pytest.mark.full
+async def test_pip_install_is_cached_and_shared(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    first, second = await asyncio.gather(
+        _install(_pip_project(tmp_path / "a"), cache), _install(_pip_project(tmp_path / "b"), cache)
+    )
+    assert first.python == second.python
+    assert first.installer == "pip"
+    assert set(first.added_tools) == {"coverage", "pytest"}
+    assert first.env["PYTHONPATH"].startswith(str(tmp_path / "a" / "src"))
+    assert (first.python.parent.parent / COMPLETE_MARKER).is_file()
+    assert [p.name for p in envs_root(cache).iterdir() if p.name.startswith(".build-")] == []
+    started = time.monotonic()
+    again = await _install(_pip_project(tmp_path / "c"), cache)
+    assert again.reused
+    assert time.monotonic() - started < 5
+    check = await run([str(again.python), "-c", "import six, coverage, pytest"], cwd=tmp_path)
+    assert check.ok, check.tail()
+
+
+POETRY_PYPROJECT = (
+    '[project]\nname = "demo"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+    "dependencies = []\n\n[tool.poetry]\npackage-mode = false\n"
+)
+EMPTY_LOCK = (
+    "# This file is automatically @generated by Poetry 2.5.1 and should not be changed by hand.\n"
+    'package = []\n\n[metadata]\nlock-version = "2.1"\npython-versions = ">=3.11"\n'
+    'content-hash = "0"\n'
+)
+
+
+@pytest.mark.slow
+@pytest.mark.full
+async def test_poetry_project_without_sources_installs(tmp_path: Path) -> None:
+    project = _pip_project(tmp_path / "poetry", POETRY_PYPROJECT)
+    (project / "poetry.lock").write_text(EMPTY_LOCK, encoding="utf-8")
+    rehash = await run([sys.executable, "-c", _REHASH, str(project)], cwd=project)
+    assert rehash.ok, rehash.tail()
+    original = (project / "pyproject.toml").read_bytes()
+    installed = await _install(project, tmp_path / "cache")
+    assert installed.installer == "poetry"
+    assert installed.python.is_file()
+    assert (project / "pyproject.toml").read_bytes() == original
+
+
+# ------------------------------------------------------------------ embedded services
+
+
+@pytest.mark.slow
+@pytest.mark.full
+async def test_embedded_services_start_serve_and_stop(tmp_path: Path) -> None:
+    facts = _facts(_pip_project(tmp_path / "p"), tmp_path / "cache")
+    services: Services = await facts.get(SERVICES)
+    assert services.embedded_database
+    assert services.env["KAFKA_ENABLE_IDEMPOTENCE"] == "false"
+    first, second = await asyncio.gather(
+        services.fresh_database("one"), services.fresh_database("one")
+    )
+    assert first != second
+    query = await run([str(psql_path()), libpq_url(second), "-qAtc", "SELECT 1"], cwd=tmp_path)
+    assert query.stdout.strip() == "1", query.tail()
+    host, port = services.kafka_bootstrap.split(":")
+    _reader, writer = await asyncio.open_connection(host, int(port))
+    writer.close()
+    await run_cleanups(facts)
+    with pytest.raises(OSError):
+        await asyncio.open_connection(host, int(port))

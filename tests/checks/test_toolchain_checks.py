@@ -1,0 +1,415 @@
+"""Toolchain and test-run checks: output parsers, verdict rules and small fixture projects."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from evals.checks.migrations import failure_reason, located
+from evals.checks.suite import coverage_outcome, suite_outcome
+from evals.checks.toolchain import (
+    audit_outcome,
+    bandit_findings,
+    black_findings,
+    installed_distributions,
+    mypy_findings,
+    project_line_length,
+    ruff_findings,
+    unreachable_reason,
+)
+from evals.facts.testrun import (
+    TestRun,
+    coverage_summary,
+    junit_counts,
+    junit_failures,
+    project_omit,
+)
+from evals.model import Status, Tier
+from evals.procs import ProcResult
+from evals.testing import compute_check
+
+# ------------------------------------------------------------------ parsers
+
+
+def test_ruff_json_becomes_located_findings(tmp_path: Path) -> None:
+    output = json.dumps(
+        [
+            {
+                "code": "F841",
+                "message": "Local variable `x` is assigned to but never used",
+                "filename": str(tmp_path / "src" / "app" / "main.py"),
+                "location": {"row": 7, "column": 5},
+            },
+            {"code": None, "message": "SyntaxError: bad", "filename": "src/app/b.py"},
+        ]
+    )
+    findings = ruff_findings(output, tmp_path)
+    assert findings[0].path == "src/app/main.py"
+    assert findings[0].line == 7
+    assert findings[0].message.startswith("F841")
+    assert findings[1].message.startswith("syntax")
+    assert findings[1].line is None
+
+
+def test_ruff_output_that_is_not_a_list_is_rejected(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="not a list"):
+        ruff_findings('{"a": 1}', tmp_path)
+
+
+def test_black_check_output_is_parsed() -> None:
+    stderr = (
+        "would reformat src/app/main.py\n"
+        "error: cannot format src/app/bad.py: Cannot parse: 1:4: def (\n"
+        "Oh no! 2 files would be reformatted.\n"
+    )
+    findings = black_findings(stderr)
+    assert [f.path for f in findings] == ["src/app/main.py", "src/app/bad.py"]
+    assert "Cannot parse" in findings[1].message
+
+
+def test_mypy_json_lines_keep_errors_and_drop_notes() -> None:
+    lines = [
+        {
+            "file": "src/app/a.py",
+            "line": 3,
+            "message": "Incompatible return",
+            "code": "return-value",
+            "severity": "error",
+        },
+        {
+            "file": "src/app/a.py",
+            "line": 3,
+            "message": "See docs",
+            "code": None,
+            "severity": "note",
+        },
+    ]
+    output = "\n".join(json.dumps(line) for line in lines) + "\nFound 1 error in 1 file\n"
+    findings = mypy_findings(output)
+    assert len(findings) == 1
+    assert findings[0].path == "src/app/a.py"
+    assert findings[0].line == 3
+    assert findings[0].message.endswith("[return-value]")
+
+
+def test_bandit_report_is_parsed() -> None:
+    report = {
+        "errors": [],
+        "results": [
+            {
+                "filename": "src/app/x.py",
+                "line_number": 9,
+                "test_id": "B602",
+                "issue_text": "subprocess call with shell=True identified.",
+                "issue_severity": "HIGH",
+                "issue_confidence": "HIGH",
+            }
+        ],
+    }
+    findings = bandit_findings(json.dumps(report))
+    assert findings[0].path == "src/app/x.py"
+    assert findings[0].line == 9
+    assert "B602" in findings[0].message
+
+
+VULNERABLE_REPORT = {
+    "dependencies": [
+        {
+            "name": "jinja2",
+            "version": "2.10",
+            "vulns": [
+                {
+                    "id": "PYSEC-2019-217",
+                    "fix_versions": ["2.10.1"],
+                    "aliases": ["CVE-2019-10906"],
+                    "description": "sandbox escape",
+                }
+            ],
+        },
+        {"name": "six", "version": "1.17.0", "vulns": []},
+    ],
+    "fixes": [],
+}
+
+
+def test_pip_audit_vulnerability_fails_with_lock_location(tmp_path: Path) -> None:
+    (tmp_path / "poetry.lock").write_text(
+        '[[package]]\nname = "six"\n\n[[package]]\nname = "jinja2"\n', encoding="utf-8"
+    )
+    outcome = audit_outcome(VULNERABLE_REPORT, tmp_path)
+    assert outcome.status is Status.FAIL
+    assert outcome.findings[0].path == "poetry.lock"
+    assert outcome.findings[0].line == 5
+    assert "PYSEC-2019-217" in outcome.findings[0].message
+    assert "2.10.1" in outcome.findings[0].message
+
+
+def test_pip_audit_clean_report_passes(tmp_path: Path) -> None:
+    report = {"dependencies": [{"name": "six", "version": "1.17.0", "vulns": []}]}
+    assert audit_outcome(report, tmp_path).status is Status.PASS
+
+
+def test_pip_audit_unaudited_dependencies_are_an_error_not_a_pass(tmp_path: Path) -> None:
+    report = {
+        "dependencies": [
+            {"name": "six", "skip_reason": "Dependency not found on PyPI and could not be audited"},
+            {"name": "idna", "version": "3.7", "vulns": []},
+        ]
+    }
+    outcome = audit_outcome(report, tmp_path)
+    assert outcome.status is Status.ERROR
+    assert "six" in outcome.reason
+
+
+def test_pip_audit_connection_failure_reason() -> None:
+    result = ProcResult(
+        ("pip-audit",), 1, "", "requests.exceptions.ConnectionError: x", False, False, 1.0
+    )
+    assert "unreachable" in unreachable_reason(result)
+
+
+def test_installed_distributions_skip_seed_and_harness_tools(tmp_path: Path) -> None:
+    for name, version in (("pip", "23.2"), ("Pydantic_Core", "2.1"), ("pytest", "8.0")):
+        info = tmp_path / f"{name}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(
+            f"Name: {name}\nVersion: {version}\n\nbody", encoding="utf-8"
+        )
+    assert installed_distributions(tmp_path, ["pytest"]) == {"pydantic-core": "2.1"}
+
+
+def test_project_line_length_prefers_black_and_is_capped(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    assert project_line_length(tmp_path) == 88
+    pyproject.write_text("[tool.ruff]\nline-length = 100\n", encoding="utf-8")
+    assert project_line_length(tmp_path) == 100
+    pyproject.write_text("[tool.black]\nline-length = 400\n", encoding="utf-8")
+    assert project_line_length(tmp_path) == 120
+
+
+JUNIT = """<?xml version="1.0" encoding="utf-8"?>
+<testsuites><testsuite name="pytest" errors="1" failures="1" skipped="1" tests="4">
+<testcase classname="tests.unit.test_a" name="test_ok" file="tests/unit/test_a.py" line="3"/>
+<testcase classname="tests.unit.test_a" name="test_bad" file="tests/unit/test_a.py" line="9">
+<failure message="assert 1 == 2">trace</failure></testcase>
+<testcase classname="tests.unit.test_a" name="test_err"><error message="fixture boom"/></testcase>
+<testcase classname="tests.unit.test_a" name="test_skip"><skipped message="later"/></testcase>
+</testsuite></testsuites>"""
+
+
+def test_junit_counts_and_failures() -> None:
+    assert junit_counts(JUNIT) == {"tests": 4, "failures": 1, "errors": 1, "skipped": 1}
+    failures = junit_failures(JUNIT)
+    assert failures[0].path == "tests/unit/test_a.py"
+    assert failures[0].line == 10
+    assert "assert 1 == 2" in failures[0].message
+    assert failures[1].path is None
+
+
+def test_junit_garbage_is_rejected() -> None:
+    with pytest.raises(ValueError, match="JUnit"):
+        junit_counts("not xml <")
+
+
+def test_coverage_summary_reads_totals_and_files() -> None:
+    report = {
+        "totals": {"percent_covered": 91.25},
+        "files": {"src/app/a.py": {"summary": {"percent_covered": 50.0}}},
+    }
+    assert coverage_summary(report) == (91.25, {"src/app/a.py": 50.0})
+    assert coverage_summary({}) == (None, {})
+
+
+def test_project_omit_is_collected_from_every_config(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.coverage.run]\nomit = ["src/app/kafka/*"]\n', encoding="utf-8"
+    )
+    (tmp_path / ".coveragerc").write_text("[run]\nomit =\n    src/app/main.py\n", encoding="utf-8")
+    (tmp_path / "setup.cfg").write_text("[coverage:report]\nomit = a.py, b.py\n", encoding="utf-8")
+    assert project_omit(tmp_path) == ("src/app/kafka/*", "src/app/main.py", "a.py", "b.py")
+
+
+# ------------------------------------------------------------------ verdict rules
+
+
+def test_suite_outcome_rules() -> None:
+    assert suite_outcome(TestRun(0, False, tests=3)).status is Status.PASS
+    no_tests = suite_outcome(TestRun(5, False))
+    assert no_tests.status is Status.FAIL
+    assert "no tests ran" in no_tests.reason
+    assert suite_outcome(TestRun(0, False, tests=2, skipped=2)).status is Status.FAIL
+    assert "timed out" in suite_outcome(TestRun(None, True, tests=1)).reason
+    failing = suite_outcome(TestRun(1, False, tests=3, failures=1))
+    assert failing.status is Status.FAIL
+    assert "1 failed" in failing.reason
+
+
+def test_coverage_outcome_rules() -> None:
+    low = TestRun(0, False, tests=1, coverage_percent=60.0, file_coverage={"src/app/a.py": 10.0})
+    outcome = coverage_outcome(low, 85)
+    assert outcome.status is Status.FAIL
+    assert outcome.findings[0].path == "src/app/a.py"
+    high = TestRun(0, False, tests=1, coverage_percent=90.0, project_omit=("src/app/x.py",))
+    passed = coverage_outcome(high, 85)
+    assert passed.status is Status.PASS
+    assert "omit" in passed.reason
+    assert passed.metrics["coverage"] == 90.0
+    assert coverage_outcome(TestRun(None, True), 85).status is Status.FAIL
+
+
+def test_migration_failure_is_located_in_the_project(tmp_path: Path) -> None:
+    revision = tmp_path / "alembic" / "versions" / "0001.py"
+    revision.parent.mkdir(parents=True)
+    revision.write_text("x = 1\n", encoding="utf-8")
+    output = (
+        f'  File "{revision}", line 12, in downgrade\n'
+        '  File "/venv/lib/python3.11/site-packages/alembic/op.py", line 5, in x\n'
+        '  File "<string>", line 3, in drop_table\n'
+    )
+    assert located(output, tmp_path) == ("alembic/versions/0001.py", 12)
+    assert "autogenerate" in failure_reason(("check",))
+
+
+# ------------------------------------------------------------------ fixture projects
+
+
+def _project(root: Path, files: dict[str, str]) -> Path:
+    """Write a small project from ``{relative path: text}``."""
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+CLEAN_MODULE = '''
+"""A small, clean module."""
+
+
+def add(left: int, right: int) -> int:
+    """Add two numbers.
+
+    Args:
+        left: The first number.
+        right: The second number.
+
+    Returns:
+        The sum.
+    """
+    return left + right
+'''
+
+
+@pytest.fixture
+def clean_project(tmp_path: Path) -> Path:
+    return _project(
+        tmp_path / "clean",
+        {
+            "pyproject.toml": '[project]\nname = "clean"\nversion = "0.1.0"\n',
+            "src/app/__init__.py": '"""The app package."""\n',
+            "src/app/calc.py": CLEAN_MODULE,
+            "tests/test_calc.py": "from app.calc import add\n\n\n"
+            "def test_add() -> None:\n    assert add(1, 2) == 3\n",
+        },
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "item_id", ["lint.ruff", "format.black", "security.bandit", "docs.docstrings"]
+)
+async def test_clean_fixture_passes(item_id: str, clean_project: Path) -> None:
+    outcome = await compute_check(item_id, clean_project, tier=Tier.TOOLCHAIN)
+    assert outcome.status is Status.PASS, outcome.reason
+
+
+@pytest.mark.slow
+async def test_project_ruff_config_cannot_hide_a_finding(clean_project: Path) -> None:
+    _project(
+        clean_project,
+        {
+            "pyproject.toml": '[project]\nname = "c"\nversion = "0"\n'
+            '[tool.ruff]\nexclude = ["src"]\n[tool.ruff.lint]\nignore = ["F401"]\n',
+            "src/app/extra.py": '"""Extra."""\n\nimport os\n',
+        },
+    )
+    outcome = await compute_check("lint.ruff", clean_project, tier=Tier.TOOLCHAIN)
+    assert outcome.status is Status.FAIL
+    assert ("src/app/extra.py", 3) in {(f.path, f.line) for f in outcome.findings}
+
+
+@pytest.mark.slow
+async def test_bandit_ini_in_project_is_ignored(clean_project: Path) -> None:
+    _project(
+        clean_project,
+        {
+            ".bandit": "[bandit]\nskips = B602\n",
+            "src/app/shell.py": '"""Shell."""\nimport subprocess\n\n\n'
+            'def run(cmd: str) -> int:\n    """Run."""\n'
+            "    return subprocess.call(cmd, shell=True)\n",
+        },
+    )
+    outcome = await compute_check("security.bandit", clean_project, tier=Tier.TOOLCHAIN)
+    assert outcome.status is Status.FAIL
+    assert outcome.findings[0].path == "src/app/shell.py"
+    assert outcome.findings[0].line == 7
+
+
+@pytest.mark.slow
+async def test_missing_docstring_is_found(clean_project: Path) -> None:
+    _project(
+        clean_project, {"src/app/calc.py": "def add(a: int, b: int) -> int:\n    return a + b\n"}
+    )
+    outcome = await compute_check("docs.docstrings", clean_project, tier=Tier.TOOLCHAIN)
+    assert outcome.status is Status.FAIL
+    assert {f.path for f in outcome.findings} == {"src/app/calc.py"}
+
+
+@pytest.mark.slow
+async def test_pip_audit_really_run_here_is_an_error(
+    clean_project: Path, eval_cache_dir: Path
+) -> None:
+    """This machine cannot reach the vulnerability service: the check must say so."""
+    _project(
+        clean_project,
+        {"pyproject.toml": '[project]\nname = "c"\nversion = "0"\ndependencies = ["six"]\n'},
+    )
+    outcome = await compute_check(
+        "security.dependencies", clean_project, tier=Tier.TOOLCHAIN, cache_dir=eval_cache_dir
+    )
+    assert outcome.status is Status.ERROR
+    assert "not verified" in outcome.reason
+
+
+@pytest.mark.slow
+@pytest.mark.full
+async def test_fixture_suite_runs_with_harness_coverage(
+    clean_project: Path, eval_cache_dir: Path
+) -> None:
+    _project(
+        clean_project,
+        {
+            "pyproject.toml": '[project]\nname = "c"\nversion = "0"\n'
+            '[tool.coverage.run]\nomit = ["src/app/calc.py"]\n'
+        },
+    )
+    passed = await compute_check("tests.pass", clean_project, cache_dir=eval_cache_dir)
+    coverage = await compute_check("tests.coverage", clean_project, cache_dir=eval_cache_dir)
+    assert passed.status is Status.PASS, passed.reason
+    assert passed.metrics["tests"] == 1
+    assert "harness installed" in passed.reason
+    assert coverage.status is Status.PASS, coverage.reason
+    assert coverage.metrics["coverage"] == 100.0
+    assert "omit" in coverage.reason
+
+
+@pytest.mark.slow
+@pytest.mark.full
+async def test_fixture_without_tests_fails(clean_project: Path, eval_cache_dir: Path) -> None:
+    (clean_project / "tests" / "test_calc.py").unlink()
+    outcome = await compute_check("tests.pass", clean_project, cache_dir=eval_cache_dir)
+    assert outcome.status is Status.FAIL
+    assert "no tests ran" in outcome.reason
