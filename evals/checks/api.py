@@ -150,8 +150,8 @@ def is_create(op: Operation) -> bool:
     if op.method != "POST":
         return False
     last = op.path.rstrip("/").rsplit("/", 1)[-1].lower()
-    words = re.split(r"[^a-z]+", f"{op.spec.get('operationId', '')} {op.spec.get('summary', '')}")
-    first_word = next((w for w in words if w), "").lower()
+    text = f"{op.spec.get('operationId', '')} {op.spec.get('summary', '')}".lower()
+    first_word = next((w for w in re.split(r"[^a-z]+", text) if w), "")
     if first_word in {"create", "add", "new", "register", "place", "submit"}:
         return True
     return last.strip("{}") not in ACTION_WORDS and first_word not in ACTION_WORDS
@@ -248,6 +248,18 @@ async def _send(
     return response.status_code
 
 
+def invalid_bodies(doc: JsonObject, op: Operation, media: JsonObject) -> list[tuple[str, object]]:
+    """The invalid bodies to send: ``{}`` and a wrong-typed body.
+
+    ``{}`` is valid for a partial update (a PATCH whose model has no required field), so it
+    is not sent there.
+    """
+    schema = resolve(doc, media.get("schema"))
+    partial = op.method == "PATCH" and bool(schema.get("properties")) and not schema.get("required")
+    bodies: list[tuple[str, object]] = [] if partial else [("an empty object", {})]
+    return [*bodies, ("a wrong-typed body", wrong_typed_body(doc, media))]
+
+
 async def _validation_findings(
     client: httpx.AsyncClient, doc: JsonObject, op: Operation, media: JsonObject
 ) -> list[Finding]:
@@ -256,11 +268,7 @@ async def _validation_findings(
     schema = media.get("schema")
     if not isinstance(schema, dict) or ("$ref" not in schema and schema.get("type") != "array"):
         findings.append(Finding(f"{op.label}: the request body is not a declared model"))
-    probes: tuple[tuple[str, object], ...] = (
-        ("an empty object", {}),
-        ("a wrong-typed body", wrong_typed_body(doc, media)),
-    )
-    for what, body in probes:
+    for what, body in invalid_bodies(doc, op, media):
         status = await _send(client, op, doc, body)
         if status != UNPROCESSABLE:
             findings.append(Finding(f"{op.label} answered {status} to {what}, expected 422"))

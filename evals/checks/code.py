@@ -20,6 +20,7 @@ from evals.facts.ast_index import (
     in_dir,
     qualified_call_name,
     unparsable,
+    verdict,
     walk_body,
 )
 from evals.facts.source import PYTHON_MODULES
@@ -74,7 +75,7 @@ async def function_length(ctx: CheckContext) -> Outcome:
         if length > limit:
             message = f"{function.qualname} is {length} lines long (limit {limit})"
             findings.append(Finding(message, function.path, function.line))
-    return Outcome.from_findings(findings, f"functions longer than {limit} lines", longest=longest)
+    return verdict(findings, f"functions longer than {limit} lines", longest=longest)
 
 
 def _parameters(node: FunctionNode) -> list[ast.arg]:
@@ -107,7 +108,7 @@ async def type_annotations(ctx: CheckContext) -> Outcome:
         if missing:
             message = f"{function.qualname}: no annotation for {', '.join(missing)}"
             findings.append(Finding(message, function.path, function.line))
-    return Outcome.from_findings(findings, "functions without complete type hints", functions=total)
+    return verdict(findings, "functions without complete type hints", functions=total)
 
 
 def _is_blocking(name: str) -> bool:
@@ -160,7 +161,7 @@ async def no_blocking_calls(ctx: CheckContext) -> Outcome:
             if function.path not in aliases:
                 aliases[function.path] = import_aliases(modules[function.path])
             findings.extend(blocking_calls(function, aliases[function.path]))
-    return Outcome.from_findings(findings, "blocking calls or sync clients in async code")
+    return verdict(findings, "blocking calls or sync clients in async code")
 
 
 @check("async.routes")
@@ -178,4 +179,4 @@ async def async_routes(ctx: CheckContext) -> Outcome:
         for h in handlers
         if not h.function.is_async
     ]
-    return Outcome.from_findings(findings, "sync route handlers", handlers=len(handlers))
+    return verdict(findings, "sync route handlers", handlers=len(handlers))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from evals.context import CheckContext
-from evals.facts.ast_index import IMPORTS, ImportRef, in_dir, unparsable
+from evals.facts.ast_index import IMPORTS, ImportRef, in_dir, unparsable, verdict
 from evals.facts.source import PYTHON_MODULES
 from evals.model import Finding, Outcome
 from evals.registry import check
@@ -70,4 +70,4 @@ async def layered_imports(ctx: CheckContext) -> Outcome:
     refs = [ref for ref in await ctx.fact(IMPORTS) if in_dir(ref.path, "src/app")]
     findings = unparsable(await ctx.fact(PYTHON_MODULES), "src/app")
     findings += [finding for ref in refs for finding in violations(ref)]
-    return Outcome.from_findings(findings, "imports against the layering", imports=len(refs))
+    return verdict(findings, "imports against the layering", imports=len(refs))

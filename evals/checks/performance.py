@@ -44,11 +44,13 @@ class Measurement:
 
     Attributes:
         latencies_ms: One entry per answered request.
+        by_path: The same latencies grouped by path.
         failures: ``GET path -> status or error`` counts for 5xx and transport errors.
         elapsed_s: Wall-clock time of the batch.
     """
 
     latencies_ms: list[float] = field(default_factory=list)
+    by_path: dict[str, list[float]] = field(default_factory=dict)
     failures: Counter[str] = field(default_factory=Counter)
     elapsed_s: float = 0.0
 
@@ -145,7 +147,9 @@ async def timed_get(connection: LoadConnection, path: str, into: Measurement) ->
     if status >= SERVER_ERROR:
         into.failures[f"GET {path} -> {status}"] += 1
         return status
-    into.latencies_ms.append((time.perf_counter() - started) * 1000.0)
+    elapsed_ms = (time.perf_counter() - started) * 1000.0
+    into.latencies_ms.append(elapsed_ms)
+    into.by_path.setdefault(path, []).append(elapsed_ms)
     return status
 
 
@@ -232,6 +236,13 @@ def _metrics(seq: Measurement, conc: Measurement, endpoints: int) -> dict[str, f
     }
 
 
+def slowest(conc: Measurement, count: int = 2) -> str:
+    """The ``count`` paths with the highest concurrent p95, e.g. ``GET /a p95 210 ms``."""
+    p95s = {path: percentile(values, 95) for path, values in conc.by_path.items()}
+    ranked = sorted(p95s.items(), key=lambda item: item[1], reverse=True)[:count]
+    return ", ".join(f"GET {path} p95 {value:.0f} ms" for path, value in ranked)
+
+
 def verdict(
     threshold: float, seq: Measurement, conc: Measurement, paths: list[str], notes: list[str]
 ) -> Outcome:
@@ -243,6 +254,7 @@ def verdict(
         return Outcome.failed("requests failed under load", findings, **metrics)
     if p95 >= threshold:
         reason = f"p95 at {CLIENTS} concurrent clients is {p95:g} ms (>= {threshold:g} ms)"
+        findings.insert(0, Finding(f"slowest under load: {slowest(conc)}"))
         return Outcome.failed(reason, findings, **metrics)
     measured = "measured " + ", ".join(paths)
     return Outcome.passed("; ".join([measured, *notes]), **metrics)

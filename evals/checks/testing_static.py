@@ -14,6 +14,7 @@ from evals.facts.ast_index import (
     is_module_within,
     last_name,
     unparsable,
+    verdict,
 )
 from evals.facts.source import PYTHON_MODULES, PythonModule
 from evals.model import Finding, Outcome
@@ -112,4 +113,4 @@ async def test_assertions(ctx: CheckContext) -> Outcome:
         for t in tests
         if not asserts_something(t)
     ]
-    return Outcome.from_findings(findings, "tests without assertions", tests=len(tests))
+    return verdict(findings, "tests without assertions", tests=len(tests))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from evals.context import Facts
 from evals.facts.source import PYTHON_MODULES, PythonModule
-from evals.model import Finding
+from evals.model import Finding, Outcome
 from evals.registry import FactKey, provides
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
@@ -24,6 +24,7 @@ HTTP_METHODS = frozenset(
     {"get", "post", "put", "patch", "delete", "head", "options", "trace", "api_route"}
 )
 _SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+UNPARSABLE = "does not parse,"
 _NON_CODE_TOKENS = frozenset(
     {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT}
 )
@@ -144,10 +145,20 @@ def is_module_within(module: str, package: str) -> bool:
 def unparsable(modules: tuple[PythonModule, ...], *directories: str) -> list[Finding]:
     """Findings for files under ``directories`` that do not parse (so were not analysed)."""
     return [
-        Finding(f"does not parse, so it was not analysed: {module.syntax_error}", module.path)
+        Finding(f"{UNPARSABLE} so it was not analysed: {module.syntax_error}", module.path)
         for module in modules
         if module.tree is None and any(in_dir(module.path, d) for d in directories)
     ]
+
+
+def verdict(findings: list[Finding], what: str, **metrics: float | int | str) -> Outcome:
+    """Like :meth:`Outcome.from_findings`, but the reason also counts files that do not parse."""
+    broken = sum(1 for finding in findings if finding.message.startswith(UNPARSABLE))
+    if not broken:
+        return Outcome.from_findings(findings, what, **metrics)
+    rest = len(findings) - broken
+    reason = f"{broken} files do not parse" + (f"; {rest} {what}" if rest else "")
+    return Outcome.failed(reason, findings, **metrics)
 
 
 def module_name(path: str) -> str:

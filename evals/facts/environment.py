@@ -1,7 +1,8 @@
-"""The project installed into an isolated, cached virtual environment (full tier).
+"""The project installed into an isolated, cached virtual environment (toolchain and full tiers).
 
-Poetry installs the locked dependencies when ``poetry.lock`` exists (all groups, without
-the project itself); otherwise pip installs the PEP 621 dependencies, the dev/test
+Poetry installs the locked dependencies when ``poetry.lock`` exists, or resolves the
+``[tool.poetry]`` dependencies when there is no lock (all groups, without the project
+itself); otherwise pip installs the PEP 621 dependencies, the dev/test
 extras and the dependency groups. The project's own code is found through
 ``PYTHONPATH=<project>/src``, so one environment serves every copy of a project with the
 same dependencies. Environments are cached under ``<cache_dir>/envs/<key>`` where the key
@@ -199,15 +200,15 @@ _REHASH = (
 
 
 def _write_stage(project: Path, stage: Path) -> bool:
-    """Copy pyproject.toml, poetry.lock (and README) to ``stage``; True if a source was added."""
+    """Copy the Poetry files to ``stage``; True if a source was added to a locked project."""
     stage.mkdir(parents=True, exist_ok=True)
     text = (project / "pyproject.toml").read_text(encoding="utf-8")
     edited = _with_pypi_simple(_read_toml(project / "pyproject.toml"), text)
     (stage / "pyproject.toml").write_text(edited, encoding="utf-8")
-    shutil.copyfile(project / "poetry.lock", stage / "poetry.lock")
-    if (project / "README.md").is_file():
-        shutil.copyfile(project / "README.md", stage / "README.md")
-    return edited != text
+    for extra in [project / "poetry.lock", *project.glob("README*")]:
+        if extra.is_file():
+            shutil.copyfile(extra, stage / extra.name)
+    return edited != text and (project / "poetry.lock").is_file()
 
 
 async def _stage_poetry_project(project: Path, stage: Path, env: dict[str, str]) -> None:
@@ -313,8 +314,11 @@ class _FileLock:
 
 
 def installer_for(project: Path) -> str:
-    """``poetry`` when the project has a Poetry lock file, else ``pip``."""
-    return "poetry" if (project / "poetry.lock").is_file() else "pip"
+    """``poetry`` for a Poetry lock or Poetry-declared dependencies, else ``pip``."""
+    if (project / "poetry.lock").is_file():
+        return "poetry"
+    poetry = _read_toml(project / "pyproject.toml").get("tool", {}).get("poetry", {})
+    return "poetry" if poetry.get("dependencies") else "pip"
 
 
 async def _populate(project: Path, venv: Path, installer: str) -> None:

@@ -2,8 +2,8 @@
 
 ``perf.latency`` measures the app on the same (2-core) machine that runs the project's
 tests, linters and the other probes; their CPU use would show up as latency. Work that
-loads the machine or talks to the app holds :data:`LOAD_GATE` shared
-(``async with (await facts.get(LOAD_GATE)).shared(): ...``); the load test holds it
+loads the machine or talks to the app holds :data:`LOAD_GATE` shared (``async with
+machine_load(facts): ...`` around a test run or a linter); the load test holds it
 exclusively, so it starts once running work is done and new work waits for it.
 """
 
@@ -61,3 +61,15 @@ async def load_gate(facts: Facts) -> LoadGate:
     """The run's one :class:`LoadGate`."""
     del facts  # one gate per run; nothing to compute
     return LoadGate()
+
+
+@asynccontextmanager
+async def machine_load(facts: Facts) -> AsyncIterator[None]:
+    """Hold the run's gate shared around CPU-heavy work (the project's tests, linters).
+
+    Args:
+        facts: The run's facts (the gate is one of them).
+    """
+    gate = await facts.get(LOAD_GATE)
+    async with gate.shared():
+        yield

@@ -211,15 +211,17 @@ async def wait_until_serving(
 
 def uvicorn_argv(python: Path, target: AppTarget, port: int) -> list[str]:
     """The uvicorn command line serving ``target`` on ``port``."""
-    argv = [str(python), "-m", "uvicorn", target.spec, "--host", "127.0.0.1"]
-    argv += ["--port", str(port), "--no-server-header"]
+    argv = [str(python), "-m", "uvicorn", target.spec, "--host", "127.0.0.1", "--port", str(port)]
     return argv + (["--factory"] if target.factory else [])
 
 
-async def start(launch: Launch, target: AppTarget) -> RunningServer:
-    """Start uvicorn serving ``target`` and wait until it answers (or fails to)."""
-    port = free_port()
-    log = ServerLog(launch.logdir / f"{target.module}.{target.attr}.log")
+async def spawn(
+    launch: Launch, target: AppTarget, port: int, log: ServerLog
+) -> tuple[asyncio.subprocess.Process, asyncio.Task[None]]:
+    """Start uvicorn in its own process group, its output pumped into ``log``.
+
+    The process is stopped by the run's cleanups.
+    """
     process = await asyncio.create_subprocess_exec(
         *uvicorn_argv(launch.python, target, port),
         cwd=launch.project,
@@ -232,6 +234,14 @@ async def start(launch: Launch, target: AppTarget) -> RunningServer:
     assert process.stdout is not None  # noqa: S101 - PIPE was requested above
     pump = asyncio.ensure_future(log.pump(process.stdout))
     launch.facts.cleanups.append(lambda: stop_process(process, pump))
+    return process, pump
+
+
+async def start(launch: Launch, target: AppTarget) -> RunningServer:
+    """Start uvicorn serving ``target`` and wait until it answers (or fails to)."""
+    port = free_port()
+    log = ServerLog(launch.logdir / f"{target.module}.{target.attr}.log")
+    process, pump = await spawn(launch, target, port, log)
     base_url = f"http://127.0.0.1:{port}"
     failure = await wait_until_serving(process, base_url, START_TIMEOUT_S)
     if failure:

@@ -107,7 +107,7 @@ async def create_database(server_url: str, name: str) -> None:
     argv = [str(psql_path()), libpq_url(server_url), "-v", "ON_ERROR_STOP=1", "-qAt"]
     argv += ["-c", f'CREATE DATABASE "{name}"']
     env = {**os.environ, "PGCONNECT_TIMEOUT": "10"}
-    result = await run(argv, cwd=Path.cwd(), env=env, timeout_s=DDL_TIMEOUT_S)
+    result = await run(argv, cwd=Path(argv[0]).parent, env=env, timeout_s=DDL_TIMEOUT_S)
     if not result.ok:
         raise ServiceError(f"cannot create database {name}: {result.tail(5)}")
 

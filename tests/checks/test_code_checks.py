@@ -226,6 +226,17 @@ CASES = [
         "coverage omit src/app/b.py",
     ),
     Case(
+        "suppressions_ruff_toml_and_mypy_ini_counted_fails",
+        "quality.suppressions",
+        {
+            "src/app/m.py": "X = 1\n" * 100,
+            "ruff.toml": '[lint]\nextend-ignore = ["E501"]\n',
+            "mypy.ini": "[mypy-app.*]\ndisable_error_code = attr-defined, misc\n",
+        },
+        Status.FAIL,
+        "mypy disable_error_code misc (mypy-app.*)",
+    ),
+    Case(
         "annotations_complete_passes",
         "types.annotations",
         {"src/app/m.py": """

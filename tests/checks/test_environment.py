@@ -18,6 +18,7 @@ from evals.facts.environment import (
     InstalledEnv,
     dependency_fingerprint,
     envs_root,
+    installer_for,
     pip_requirements,
     project_env,
     relocate,
@@ -65,6 +66,18 @@ def test_pip_requirements_include_dev_extras_and_groups(tmp_path: Path) -> None:
     )
     project = _pip_project(tmp_path / "p", text)
     assert pip_requirements(project) == ["fastapi>=0.110", "pytest", "coverage", "ruff"]
+
+
+def test_installer_follows_the_project_tooling(tmp_path: Path) -> None:
+    project = _pip_project(tmp_path / "p")
+    assert installer_for(project) == "pip"
+    (project / "pyproject.toml").write_text(
+        '[tool.poetry.dependencies]\npython = "^3.11"\n', encoding="utf-8"
+    )
+    assert installer_for(project) == "poetry"
+    (project / "pyproject.toml").write_text(PEP621, encoding="utf-8")
+    (project / "poetry.lock").write_text("", encoding="utf-8")
+    assert installer_for(project) == "poetry"
 
 
 def test_simple_index_is_added_only_without_sources() -> None:

@@ -25,6 +25,7 @@ from evals.checks.api import (
     documented_code_findings,
     error_shape_findings,
     exception_findings,
+    invalid_bodies,
     is_create,
     schema_is_model,
     wrong_typed_body,
@@ -41,6 +42,7 @@ from evals.checks.openapi_docs import completeness, missing_parts, spec_error
 from evals.checks.performance import parse_head, percentile, read_body
 from evals.context import CheckContext, Facts, RunOptions
 from evals.facts.environment import INSTALLED_ENV, InstalledEnv
+from evals.facts.load_gate import LOAD_GATE, LoadGate, machine_load
 from evals.facts.openapi import (
     Operation,
     by_id_gets,
@@ -498,6 +500,8 @@ def test_status_code_rules() -> None:
     cancel = Operation("POST", "/things/{thing_id}/cancel", {"summary": "Cancel it"})
     assert not is_create(cancel)
     assert is_create(Operation("POST", "/things", {}))
+    assert not is_create(Operation("POST", "/things/search", {"summary": "Search things"}))
+    assert is_create(Operation("POST", "/things/{id}/send", {"summary": "Create a sending"}))
 
 
 def test_response_schema_must_be_a_component() -> None:
@@ -586,3 +590,51 @@ def test_candidate_targets_find_instances_and_factories(tmp_path: Path) -> None:
         AppTarget("app.main", "create_app", factory=True),
         AppTarget("app.web.server", "api"),
     ]
+
+
+def test_partial_updates_may_accept_an_empty_object() -> None:
+    media = {"schema": {"type": "object", "properties": {"name": {"type": "string"}}}}
+    patch = Operation("PATCH", "/things/{thing_id}", {})
+    post = Operation("POST", "/things", {})
+    assert [what for what, _ in invalid_bodies(DOC, patch, media)] == ["a wrong-typed body"]
+    assert next(what for what, _ in invalid_bodies(DOC, post, media)) == "an empty object"
+
+
+async def test_load_gate_gives_the_load_test_the_machine_alone() -> None:
+    gate = LoadGate()
+    events: list[str] = []
+
+    async def probe() -> None:
+        async with gate.shared():
+            events.append("probe start")
+            await asyncio.sleep(0.05)
+            events.append("probe end")
+
+    async def load_test() -> None:
+        await asyncio.sleep(0.01)
+        async with gate.exclusive():
+            events.append("load")
+
+    await asyncio.gather(probe(), load_test())
+    async with gate.exclusive():
+        waiting = asyncio.ensure_future(probe())
+        await asyncio.sleep(0.02)
+        assert not waiting.done()
+    await waiting
+    assert events[:3] == ["probe start", "probe end", "load"]
+
+
+async def test_machine_load_holds_the_runs_gate(tmp_path: Path) -> None:
+    facts = Facts(tmp_path, RunOptions(Tier.FULL, tmp_path))
+    gate = await facts.get(LOAD_GATE)
+
+    async def load_test() -> None:
+        async with gate.exclusive():
+            return
+
+    async with machine_load(facts):
+        waiting = asyncio.ensure_future(load_test())
+        await asyncio.sleep(0.02)
+        assert not waiting.done()
+    await waiting
+    assert await facts.get(LOAD_GATE) is gate

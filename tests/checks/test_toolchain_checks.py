@@ -70,24 +70,20 @@ def test_black_check_output_is_parsed() -> None:
     assert "Cannot parse" in findings[1].message
 
 
+MYPY_LINES = [
+    {
+        "file": "src/app/a.py",
+        "line": 3,
+        "message": "Incompatible return",
+        "code": "return-value",
+        "severity": "error",
+    },
+    {"file": "src/app/a.py", "line": 3, "message": "See docs", "code": None, "severity": "note"},
+]
+
+
 def test_mypy_json_lines_keep_errors_and_drop_notes() -> None:
-    lines = [
-        {
-            "file": "src/app/a.py",
-            "line": 3,
-            "message": "Incompatible return",
-            "code": "return-value",
-            "severity": "error",
-        },
-        {
-            "file": "src/app/a.py",
-            "line": 3,
-            "message": "See docs",
-            "code": None,
-            "severity": "note",
-        },
-    ]
-    output = "\n".join(json.dumps(line) for line in lines) + "\nFound 1 error in 1 file\n"
+    output = "\n".join(json.dumps(line) for line in MYPY_LINES) + "\nFound 1 error in 1 file\n"
     findings = mypy_findings(output)
     assert len(findings) == 1
     assert findings[0].path == "src/app/a.py"

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from evals.checks.infrastructure import KAFKA_IMAGES
 from evals.checks.project_files import README_SECTIONS
 from evals.facts.project_config import is_dockerfile, makefile_targets
 from evals.model import Status, Tier
@@ -26,7 +27,6 @@ from tests.mutations.helpers import (
     MutationError,
     assert_caught,
     copy_reference,
-    remove_path,
 )
 
 MY_ITEMS = (
@@ -237,7 +237,8 @@ def remove_kafka_healthcheck(root: Path) -> None:
         kafka = [
             s
             for s in (services.values() if isinstance(services, dict) else [])
-            if isinstance(s, dict) and "kafka" in str(s.get("image", "")).lower()
+            if isinstance(s, dict)
+            and any(k in str(s.get("image", "")).lower() for k in KAFKA_IMAGES)
         ]
         return sum(1 for s in kafka if s.pop("healthcheck", None) is not None)
 
@@ -402,7 +403,10 @@ MUTATIONS = [
     Mutation("Makefile without db-migrate", ("make.targets",), drop_make_target),
     Mutation("lint target cannot be dry-run", ("make.targets",), break_make_target),
     Mutation(
-        "poetry.lock deleted", ("build.poetry",), lambda root: remove_path(root / "poetry.lock")
+        # Corrupted rather than deleted: the Makefile's setup rule needs the file to exist.
+        "poetry.lock does not parse",
+        ("build.poetry",),
+        lambda root: substitute([root / "poetry.lock"], r"(?m)^\[metadata\]$", "[metadata"),
     ),
     Mutation(
         "unversioned topic names",

@@ -45,3 +45,11 @@ def test_dockerfile_is_multi_stage_non_root_with_healthcheck() -> None:
     assert sum(line.startswith("FROM ") for line in dockerfile) > 1
     assert any(line.startswith("USER app") for line in dockerfile)
     assert any(line.startswith("HEALTHCHECK") for line in dockerfile)
+
+
+def test_schema_rejects_an_invalid_condition() -> None:
+    schema = json.loads((ROOT / "tests/schemas/compose-spec.json").read_text())
+    broken = {
+        "services": {"a": {"image": "x", "depends_on": {"b": {"condition": "up"}}}}
+    }
+    assert list(jsonschema.Draft201909Validator(schema).iter_errors(broken))

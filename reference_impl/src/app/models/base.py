@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from types import MappingProxyType
 
 from sqlalchemy import DateTime, MetaData, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -17,9 +18,14 @@ NAMING_CONVENTION = {
 
 
 class Base(DeclarativeBase):
-    """Base class of every ORM model; owns the shared metadata."""
+    """Base class of every ORM model; owns the shared metadata.
+
+    ``eager_defaults`` fetches server-generated values (timestamps) with
+    ``RETURNING`` on INSERT/UPDATE, saving a refresh round trip.
+    """
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    __mapper_args__ = MappingProxyType({"eager_defaults": True})
 
 
 class TimestampMixin:

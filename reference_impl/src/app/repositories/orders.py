@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Select, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from app.models.order import Order
 
@@ -40,11 +41,10 @@ class OrderRepository:
             order: The transient order.
 
         Returns:
-            The persisted order, refreshed with server-side timestamps.
+            The persisted order with its server-side timestamps.
         """
         self._session.add(order)
         await self._session.flush()
-        await self._session.refresh(order)
         return order
 
     async def get(
@@ -59,11 +59,15 @@ class OrderRepository:
         Returns:
             The order or ``None`` when it does not exist.
         """
-        statement = select(Order).where(Order.id == order_id)
+        # One round trip: items come in the same query (LEFT JOIN); the row
+        # lock applies to the order row only.
+        statement = (
+            select(Order).where(Order.id == order_id).options(joinedload(Order.items))
+        )
         if for_update:
-            statement = statement.with_for_update()
+            statement = statement.with_for_update(of=Order)
         result = await self._session.execute(statement)
-        return result.scalar_one_or_none()
+        return result.unique().scalar_one_or_none()
 
     async def search(self, query: OrderQuery) -> list[Order]:
         """List orders newest first using keyset pagination.
@@ -84,10 +88,9 @@ class OrderRepository:
             order: The modified order.
 
         Returns:
-            The order refreshed with its new ``updated_at``.
+            The order with its new ``updated_at``.
         """
         await self._session.flush()
-        await self._session.refresh(order)
         return order
 
 

@@ -1,0 +1,399 @@
+"""Benchmark: API latency/throughput vs a bare endpoint, relay and consumer rates.
+
+Starts the stack (embedded PostgreSQL + Tansu unless ``DATABASE_URL`` /
+``KAFKA_BOOTSTRAP_SERVERS`` are set), then in one run measures:
+
+* ``GET /orders/{id}`` and ``POST /orders`` at 64 concurrent keep-alive
+  connections against the layered API and against a bare FastAPI + asyncpg
+  app doing the same SQL (``scripts/bench_bare.py``);
+* outbox relay throughput (events/s published and marked sent);
+* consumer throughput (payment events/s applied idempotently).
+
+Prints a table and writes ``bench-results/bench.json``. Traffic goes only to
+127.0.0.1 and every loop is bounded in time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, make_url, select, text
+
+from app.core.config import Settings
+from app.core.database import create_engine, create_session_factory
+from app.kafka.clients import AIOKafkaProducer
+from app.kafka.consumer import build_payments_consumer
+from app.kafka.producer import EventPublisher, build_producer
+from app.models import ProcessedEvent
+from app.services.outbox_relay import OutboxRelay
+from tests.support import infra
+from tests.support.kafka import create_topics, encode, succeeded
+
+ROOT = Path(__file__).resolve().parents[1]
+CONCURRENCY = 64
+DURATION_S = float(os.environ.get("BENCH_DURATION_S", "10"))
+EVENTS = int(os.environ.get("BENCH_EVENTS", "20000"))
+BODY = json.dumps(
+    {
+        "customer_id": "bench",
+        "currency": "EUR",
+        "items": [{"sku": "SKU-1", "quantity": 2, "unit_price": "19.99"}],
+    }
+).encode()
+
+
+@dataclass
+class HttpResult:
+    """Throughput and latency of one HTTP scenario."""
+
+    name: str
+    requests: int
+    errors: int
+    rps: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+
+
+async def _one_connection(
+    port: int,
+    make_request: Callable[[], bytes],
+    deadline: float,
+    latencies: list[float],
+) -> int:
+    """Send requests on one keep-alive connection until ``deadline``."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    errors = 0
+    try:
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            writer.write(make_request())
+            status = int((await reader.readline()).split()[1])
+            length = 0
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            await reader.readexactly(length)
+            latencies.append(time.perf_counter() - started)
+            errors += status >= 400  # noqa: PLR2004 - HTTP error threshold
+    finally:
+        writer.close()
+    return errors
+
+
+def _get(path: Callable[[], str]) -> Callable[[], bytes]:
+    def request() -> bytes:
+        return f"GET {path()} HTTP/1.1\r\nHost: bench\r\n\r\n".encode()
+
+    return request
+
+
+def _post(path: str) -> Callable[[], bytes]:
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(BODY)}\r\n\r\n"
+    ).encode()
+    return lambda: head + BODY
+
+
+async def load(name: str, port: int, make_request: Callable[[], bytes]) -> HttpResult:
+    """Drive ``CONCURRENCY`` connections for ``DURATION_S`` (after a warm-up)."""
+    warmup: list[float] = []
+    await asyncio.gather(
+        *[
+            _one_connection(port, make_request, time.perf_counter() + 1, warmup)
+            for _ in range(CONCURRENCY)
+        ]
+    )
+    latencies: list[float] = []
+    started = time.perf_counter()
+    deadline = started + DURATION_S
+    errors = await asyncio.gather(
+        *[
+            _one_connection(port, make_request, deadline, latencies)
+            for _ in range(CONCURRENCY)
+        ]
+    )
+    elapsed = time.perf_counter() - started
+    cuts = statistics.quantiles(latencies, n=100)
+    return HttpResult(
+        name,
+        len(latencies),
+        sum(errors),
+        round(len(latencies) / elapsed, 1),
+        round(cuts[49] * 1000, 2),
+        round(cuts[94] * 1000, 2),
+        round(cuts[98] * 1000, 2),
+    )
+
+
+@contextlib.contextmanager
+def server(args: list[str], env: dict[str, str], port: int) -> Iterator[None]:
+    """Run a server process until the block ends."""
+    process = subprocess.Popen(  # noqa: S603 - our interpreter, fixed arguments
+        [sys.executable, *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        infra.wait_for_port(port, timeout_s=30)
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+async def seed_orders(settings: Settings, count: int) -> list[str]:
+    """Insert ``count`` PENDING orders with one item each; return their ids."""
+    engine = create_engine(settings)
+    ids = [str(uuid.uuid4()) for _ in range(count)]
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO orders (id, customer_id, status, currency, total_amount)"
+                " SELECT u::uuid, 'bench', 'PENDING', 'EUR', 39.98"
+                " FROM unnest(CAST(:ids AS text[])) AS u"
+            ),
+            {"ids": ids},
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO order_items (order_id, sku, quantity, unit_price)"
+                " SELECT u::uuid, 'SKU-1', 2, 19.99"
+                " FROM unnest(CAST(:ids AS text[])) AS u"
+            ),
+            {"ids": ids},
+        )
+    await engine.dispose()
+    return ids
+
+
+async def bench_http(settings: Settings, env: dict[str, str]) -> list[HttpResult]:
+    """Layered API vs bare endpoint, GET by id and POST."""
+    ids = await seed_orders(settings, 2000)
+    counter = iter(range(10**9))
+
+    def pick(prefix: str) -> Callable[[], str]:
+        return lambda: f"{prefix}/{ids[next(counter) % len(ids)]}"
+
+    api_port, bare_port = infra.free_port(), infra.free_port()
+    api_env = {**env, "API_PORT": str(api_port), "LOG_LEVEL": "WARNING"}
+    bare_args = ["-m", "uvicorn", "scripts.bench_bare:app", "--port", str(bare_port)]
+    with (
+        server(["-m", "app.entrypoints", "api"], api_env, api_port),
+        server([*bare_args, "--log-level", "warning"], env, bare_port),
+    ):
+        return [
+            await load("GET /orders/{id} (layered)", api_port, _get(pick("/orders"))),
+            await load(
+                "GET /bare/orders/{id} (bare)", bare_port, _get(pick("/bare/orders"))
+            ),
+            await load("POST /orders (layered)", api_port, _post("/orders")),
+            await load("POST /bare/orders (bare)", bare_port, _post("/bare/orders")),
+        ]
+
+
+async def bench_relay(settings: Settings) -> dict[str, float]:
+    """Publish EVENTS pre-inserted outbox rows; return events/s."""
+    engine = create_engine(settings)
+    async with engine.begin() as connection:
+        await connection.execute(text("UPDATE outbox_events SET sent_at = now()"))
+        await connection.execute(
+            text(
+                "INSERT INTO outbox_events (id, topic, key, event_type, payload)"
+                " SELECT gen_random_uuid(), :topic, g::text, 'OrderCreated',"
+                " jsonb_build_object('n', g) FROM generate_series(1, :n) AS g"
+            ),
+            {"topic": settings.orders_topic, "n": EVENTS},
+        )
+    publisher = EventPublisher(lambda: build_producer(settings))
+    relay = OutboxRelay(
+        session_factory=create_session_factory(engine),
+        publisher=publisher,
+        batch_size=settings.relay_batch_size,
+        lease_s=30,
+    )
+    await publisher.start()
+    started, published = time.perf_counter(), 0
+    while published < EVENTS and time.perf_counter() - started < 120:  # noqa: PLR2004
+        published += await relay.publish_pending_events()
+    elapsed = time.perf_counter() - started
+    await publisher.stop()
+    await engine.dispose()
+    return {
+        "events": published,
+        "seconds": round(elapsed, 2),
+        "events_per_s": round(published / elapsed, 1),
+    }
+
+
+async def bench_consumer(settings: Settings) -> dict[str, float]:
+    """Apply EVENTS PaymentSucceeded events; return events/s (after group join)."""
+    ids = await seed_orders(settings, EVENTS)
+    events = [encode(succeeded(order_id)) for order_id in ids]
+    await produce_fast(
+        settings.kafka_bootstrap_servers, settings.payments_topic, events
+    )
+    engine = create_engine(settings)
+    dlq = EventPublisher(lambda: build_producer(settings))
+    consumer = build_payments_consumer(settings, engine=engine, dlq=dlq)
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.run(stop))
+    first = await wait_processed(engine, 1, time.perf_counter() + 60)
+    done = await wait_processed(engine, EVENTS, time.perf_counter() + 180)
+    stop.set()
+    await task
+    await dlq.stop()
+    processed = await count_processed(engine)
+    await engine.dispose()
+    elapsed = done - first
+    return {
+        "events": processed,
+        "seconds": round(elapsed, 2),
+        "events_per_s": round(processed / elapsed, 1),
+    }
+
+
+async def count_processed(engine: Any) -> int:
+    """Count rows in processed_events."""
+    async with engine.connect() as connection:
+        return int(
+            await connection.scalar(select(func.count()).select_from(ProcessedEvent))
+        )
+
+
+async def wait_processed(engine: Any, target: int, deadline: float) -> float:
+    """Wait until ``target`` events are processed; return the time it happened."""
+    while time.perf_counter() < deadline:
+        if await count_processed(engine) >= target:
+            break
+        await asyncio.sleep(0.05)
+    return time.perf_counter()
+
+
+async def produce_fast(bootstrap: str, topic: str, values: list[bytes]) -> None:
+    """Publish values in batches (setup, not measured)."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20)
+    await producer.start()
+    try:
+        futures = [await producer.send(topic, value=v) for v in values]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+@contextlib.asynccontextmanager
+async def stack() -> AsyncIterator[tuple[Settings, dict[str, str]]]:
+    """Provision PostgreSQL, the broker, a database and topics for this run."""
+    run = uuid.uuid4().hex[:8]
+    with contextlib.ExitStack() as exits:
+        admin = os.environ.get("DATABASE_URL") or exits.enter_context(
+            infra.embedded_postgres()
+        )
+        bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+        if not bootstrap:
+            bootstrap = exits.enter_context(infra.tansu_broker()).bootstrap
+        async with infra.temporary_database(admin, f"orders_bench_{run}") as url:
+            await infra.alembic(url, "upgrade", "head")
+            settings = Settings(
+                database_url=url,
+                kafka_bootstrap_servers=bootstrap,
+                kafka_enable_idempotence=os.environ.get(
+                    "KAFKA_ENABLE_IDEMPOTENCE", "false"
+                )
+                == "true",
+                orders_topic=f"orders.v1.bench.{run}",
+                payments_topic=f"payments.v1.bench.{run}",
+                payments_dlq_topic=f"payments.v1.dlq.bench.{run}",
+                consumer_group_id=f"order-service.bench.{run}",
+                consumer_batch_size=500,
+                consumer_metrics_port=0,
+            )
+            await create_topics(
+                bootstrap,
+                settings.orders_topic,
+                settings.payments_topic,
+                settings.payments_dlq_topic,
+            )
+            env = {
+                **os.environ,
+                **{
+                    key.upper(): str(value)
+                    for key, value in _env_settings(settings).items()
+                },
+                "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
+                "BENCH_DSN": make_url(url)
+                .set(drivername="postgresql")
+                .render_as_string(hide_password=False),
+            }
+            yield settings, env
+
+
+def _env_settings(settings: Settings) -> dict[str, Any]:
+    """The settings a child process needs, as environment variables."""
+    return {
+        "database_url": settings.database_url.get_secret_value(),
+        "kafka_bootstrap_servers": settings.kafka_bootstrap_servers,
+        "kafka_enable_idempotence": str(settings.kafka_enable_idempotence).lower(),
+        "orders_topic": settings.orders_topic,
+    }
+
+
+def report(
+    http: list[HttpResult], relay: dict[str, float], consumer: dict[str, float]
+) -> dict[str, Any]:
+    """Print the table and return the JSON document."""
+    columns = ("req/s", "p50 ms", "p95 ms", "p99 ms", "errors")
+    print("\n" + f"{'scenario':36}" + "".join(f"{c:>9}" for c in columns))
+    for row in http:
+        values = (row.rps, row.p50_ms, row.p95_ms, row.p99_ms, row.errors)
+        print(f"{row.name:36}" + "".join(f"{v:>9}" for v in values))
+    ratio = http[0].rps / http[1].rps
+    print(f"\nGET layered/bare throughput ratio: {ratio:.2f} (target >= 0.6)")
+    print(f"relay:    {relay['events_per_s']:.0f} events/s ({relay['events']} events)")
+    rate, count = consumer["events_per_s"], consumer["events"]
+    print(f"consumer: {rate:.0f} events/s ({count} events)")
+    return {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "concurrency": CONCURRENCY,
+        "duration_s": DURATION_S,
+        "http": [asdict(row) for row in http],
+        "get_ratio_layered_vs_bare": round(ratio, 3),
+        "relay": relay,
+        "consumer": consumer,
+    }
+
+
+async def main() -> None:
+    """Run every scenario and write bench-results/bench.json."""
+    async with stack() as (settings, env):
+        http = await bench_http(settings, env)
+        relay = await bench_relay(settings)
+        consumer = await bench_consumer(settings)
+    document = report(http, relay, consumer)
+    out = ROOT / "bench-results"
+    out.mkdir(exist_ok=True)
+    (out / "bench.json").write_text(json.dumps(document, indent=2))
+    print(f"\nwrote {out / 'bench.json'}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
