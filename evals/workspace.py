@@ -46,10 +46,18 @@ class Workspace:
     project: Path
 
 
+def _is_special(path: Path) -> bool:
+    """True for sockets, FIFOs and devices (a running server's socket, say): never copied."""
+    return not (path.is_symlink() or path.is_file() or path.is_dir())
+
+
 def _ignore(directory: str, names: list[str]) -> set[str]:
-    """``shutil.copytree`` filter dropping excluded directories and bytecode."""
-    del directory  # the filter depends on names only
-    return {n for n in names if n in EXCLUDED_DIRS or n.endswith(EXCLUDED_SUFFIXES)}
+    """``shutil.copytree`` filter dropping excluded directories, bytecode and special files."""
+    return {
+        n
+        for n in names
+        if n in EXCLUDED_DIRS or n.endswith(EXCLUDED_SUFFIXES) or _is_special(Path(directory, n))
+    }
 
 
 def copy_project(source: Path, destination: Path) -> Path:

@@ -190,16 +190,52 @@ async def producer_retries(ctx: CheckContext) -> Outcome:
     return Outcome.from_findings(findings, "producer reliability problems")
 
 
-def consumer_targets(modules: Iterable[PythonModule]) -> set[str]:
-    """Names/attributes assigned an ``AIOKafkaConsumer(...)`` (besides names with 'consumer')."""
+def consumer_factories(functions: Iterable[FunctionInfo]) -> set[str]:
+    """``AIOKafkaConsumer`` and the functions under ``src/`` that return one."""
+    return {"AIOKafkaConsumer"} | {
+        f.name
+        for f in functions
+        if under(f.path)
+        and any(
+            isinstance(n, ast.Return)
+            and isinstance(n.value, ast.Call)
+            and last_name(n.value.func) == "AIOKafkaConsumer"
+            for n in walk_body(f.node)
+        )
+    }
+
+
+def consumer_targets(modules: Iterable[PythonModule], factories: set[str]) -> set[str]:
+    """Names/attributes assigned a consumer built by one of ``factories``."""
     targets: set[str] = set()
     for module in src_modules(modules):
         for node in ast.walk(module.tree) if module.tree else ():
-            if not isinstance(node, ast.Assign) or not isinstance(node.value, ast.Call):
+            value: ast.expr | None
+            if isinstance(node, ast.Assign):
+                assigned, value = node.targets, node.value
+            elif isinstance(node, ast.AnnAssign):
+                assigned, value = [node.target], node.value
+            else:
                 continue
-            if last_name(node.value.func) == "AIOKafkaConsumer":
-                targets |= {name for t in node.targets if (name := dotted_name(t))}
+            if isinstance(value, ast.Call) and last_name(value.func) in factories:
+                targets |= {name for t in assigned if (name := dotted_name(t))}
     return targets
+
+
+def context_managed(
+    modules: Iterable[PythonModule], targets: set[str], factories: set[str]
+) -> bool:
+    """Whether a consumer is used as ``async with`` (which stops it on exit)."""
+    return any(
+        isinstance(node, ast.AsyncWith)
+        and any(
+            (last_name(item.context_expr) or "") in factories
+            or is_consumer(dotted_name(item.context_expr) or "", targets)
+            for item in node.items
+        )
+        for module in src_modules(modules)
+        for node in (ast.walk(module.tree) if module.tree else ())
+    )
 
 
 def is_consumer(receiver: str, targets: set[str]) -> bool:
@@ -232,17 +268,27 @@ def signal_findings(modules: list[PythonModule], sites: list[CallSite]) -> list[
     ]
 
 
-def consumer_findings(
+def stopped_in_shutdown_path(
     modules: list[PythonModule], sites: list[CallSite], targets: set[str]
+) -> bool:
+    """Whether ``<consumer>.stop()`` runs in a ``finally`` block or a shutdown function."""
+    final_ids = shutdown_call_ids(modules)
+    return any(
+        s.last == "stop"
+        and is_consumer(s.receiver, targets)
+        and (id(s.node) in final_ids or re.search(r"shutdown|stop|close|aexit", s.function or ""))
+        for s in sites
+    )
+
+
+def consumer_findings(
+    modules: list[PythonModule], sites: list[CallSite], factories: set[str]
 ) -> list[Finding]:
     """Findings for a consumer without a graceful stop or manual commits."""
-    final_ids = shutdown_call_ids(modules)
-    stops = [s for s in sites if s.last == "stop" and is_consumer(s.receiver, targets)]
-    graceful = [
-        s
-        for s in stops
-        if id(s.node) in final_ids or re.search(r"shutdown|stop|close|aexit", s.function or "")
-    ]
+    targets = consumer_targets(modules, factories)
+    graceful = stopped_in_shutdown_path(modules, sites, targets) or context_managed(
+        modules, targets, factories
+    )
     commits = [
         s for s in sites if s.last == "commit" and (s.node.args or is_consumer(s.receiver, targets))
     ]
@@ -289,7 +335,8 @@ async def consumer_shutdown(ctx: CheckContext) -> Outcome:
     if not consumers:
         return Outcome.failed("no AIOKafkaConsumer is constructed under src/")
     findings = signal_findings(modules, sites)
-    findings += consumer_findings(modules, sites, consumer_targets(modules))
+    functions: tuple[FunctionInfo, ...] = await ctx.fact(FUNCTIONS)
+    findings += consumer_findings(modules, sites, consumer_factories(functions))
     findings += await auto_commit_findings(ctx, consumers)
     return Outcome.from_findings(findings, "consumer shutdown problems")
 
@@ -366,8 +413,9 @@ def skips_duplicates(node: ast.AST) -> bool:
         return "on conflict" in node.value.lower()
     if isinstance(node, ast.ExceptHandler):
         return bool(handler_names(node) & {"IntegrityError", "UniqueViolationError"})
-    if isinstance(node, ast.If):
-        return any(DUPLICATE_CHECK.search(name) for name in identifiers(node.test))
+    if isinstance(node, ast.If):  # e.g. ``if await repo.is_processed(event_id): return``
+        calls = [c for c in ast.walk(node.test) if isinstance(c, ast.Call)]
+        return any(DUPLICATE_CHECK.search(last_name(c.func) or "") for c in calls)
     return False
 
 

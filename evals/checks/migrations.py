@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from evals.context import CheckContext
-from evals.facts.environment import INSTALLED_ENV
+from evals.facts.environment import INSTALLED_ENV, InstallError, install_failure
 from evals.facts.services import SERVICES
 from evals.model import Finding, Outcome
 from evals.procs import ProcResult, run
@@ -45,23 +45,27 @@ def failure_reason(step: tuple[str, ...]) -> str:
     return f"alembic {' '.join(step)} failed on a fresh database"
 
 
-@check("db.migrations")
-async def migrations_round_trip(ctx: CheckContext) -> Outcome:
-    """Upgrade head, downgrade base, upgrade head, then an empty autogenerate diff."""
-    if not (ctx.project / "alembic.ini").is_file():
-        return Outcome.failed(
-            "no alembic.ini at the project root", [Finding("missing", "alembic.ini")]
-        )
-    installed = await ctx.fact(INSTALLED_ENV)
-    services = await ctx.fact(SERVICES)
-    env = {
-        **installed.env,
-        **services.env,
-        "DATABASE_URL": await services.fresh_database("migrations"),
-    }
+async def run_steps(ctx: CheckContext, python: str, env: dict[str, str]) -> Outcome:
+    """Run the Alembic steps in order; the first failing one decides the outcome."""
     for step in STEPS:
-        argv = [str(installed.python), "-m", "alembic", *step]
+        argv = [python, "-m", "alembic", *step]
         result = await run(argv, cwd=ctx.project, env=env, timeout_s=STEP_TIMEOUT_S)
         if not result.ok:
             return Outcome.failed(failure_reason(step), [step_finding(step, result, ctx.project)])
     return Outcome.passed("upgrade, downgrade and re-upgrade succeeded; no autogenerate diff")
+
+
+@check("db.migrations")
+async def migrations_round_trip(ctx: CheckContext) -> Outcome:
+    """Upgrade head, downgrade base, upgrade head, then an empty autogenerate diff."""
+    if not (ctx.project / "alembic.ini").is_file():
+        missing = [Finding("missing", "alembic.ini")]
+        return Outcome.failed("no alembic.ini at the project root", missing)
+    try:
+        installed = await ctx.fact(INSTALLED_ENV)
+    except InstallError as exc:
+        return install_failure(exc)
+    services = await ctx.fact(SERVICES)
+    database = await services.fresh_database("migrations")
+    env = {**installed.env, **services.env, "DATABASE_URL": database}
+    return await run_steps(ctx, str(installed.python), env)

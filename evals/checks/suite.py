@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from evals.context import CheckContext
-from evals.facts.environment import INSTALLED_ENV
+from evals.facts.environment import INSTALLED_ENV, InstallError, install_failure
 from evals.facts.testrun import TEST_RUN, TestRun
 from evals.model import Finding, Outcome, Status
 from evals.registry import check
@@ -64,8 +64,12 @@ def with_added_tools(outcome: Outcome, added: tuple[str, ...]) -> Outcome:
 @check("tests.pass")
 async def tests_pass(ctx: CheckContext) -> Outcome:
     """The project's tests, run once by the harness against real services, all pass."""
-    outcome = suite_outcome(await ctx.fact(TEST_RUN))
-    return with_added_tools(outcome, (await ctx.fact(INSTALLED_ENV)).added_tools)
+    try:
+        run = await ctx.fact(TEST_RUN)
+        installed = await ctx.fact(INSTALLED_ENV)
+    except InstallError as exc:
+        return install_failure(exc)
+    return with_added_tools(suite_outcome(run), installed.added_tools)
 
 
 def omit_findings(run: TestRun) -> list[Finding]:
@@ -104,4 +108,8 @@ def coverage_outcome(run: TestRun, threshold: float) -> Outcome:
 @check("tests.coverage")
 async def tests_coverage(ctx: CheckContext) -> Outcome:
     """Line + branch coverage of src/app, measured by the harness, reaches the threshold."""
-    return coverage_outcome(await ctx.fact(TEST_RUN), ctx.threshold)
+    try:
+        run = await ctx.fact(TEST_RUN)
+    except InstallError as exc:
+        return install_failure(exc)
+    return coverage_outcome(run, ctx.threshold)

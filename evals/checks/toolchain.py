@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from evals.context import CheckContext, Facts, FactUnavailable
-from evals.facts.environment import INSTALLED_ENV, InstalledEnv
+from evals.facts.environment import INSTALLED_ENV, InstalledEnv, InstallError, install_failure
 from evals.facts.source import PROJECT_FILES
 from evals.model import Finding, Outcome
 from evals.procs import ProcResult, run
@@ -29,6 +29,7 @@ HARNESS_BIN = Path(sys.executable).parent
 DEFAULT_LINE_LENGTH = 88
 MAX_LINE_LENGTH = 120
 TOOL_TIMEOUT_S = 600.0
+JSON_OUTPUT_CAP = 50_000_000  # tools' JSON reports must not be cut short
 MAX_FINDINGS = 200
 LINT_DIRS = ("src", "tests")
 APP_DIR = "src/app"
@@ -125,7 +126,13 @@ async def run_ruff(project: Path, config: Path, targets: list[str]) -> list[Find
     """
     argv = [tool("ruff"), "check", "--config", str(config), "--no-cache", "--quiet"]
     argv += ["--output-format", "json", "--line-length", str(project_line_length(project))]
-    result = await run([*argv, *targets], cwd=project, env=tool_env(), timeout_s=TOOL_TIMEOUT_S)
+    result = await run(
+        [*argv, *targets],
+        cwd=project,
+        env=tool_env(),
+        timeout_s=TOOL_TIMEOUT_S,
+        output_cap=JSON_OUTPUT_CAP,
+    )
     if result.timed_out or result.returncode not in (0, 1):
         raise tool_failure("ruff", result)
     try:
@@ -186,7 +193,9 @@ async def black_format(ctx: CheckContext) -> Outcome:
     workdir = ctx.facts.options.workdir
     config = await asyncio.to_thread(_write_black_config, workdir, length)
     argv = [tool("black"), "--check", "--config", str(config), *targets]
-    result = await run(argv, cwd=ctx.project, env=tool_env(), timeout_s=TOOL_TIMEOUT_S)
+    result = await run(
+        argv, cwd=ctx.project, env=tool_env(), timeout_s=TOOL_TIMEOUT_S, output_cap=JSON_OUTPUT_CAP
+    )
     findings = black_findings(result.stderr)
     if result.timed_out or (result.returncode not in (0, 1, 123) and not findings):
         raise tool_failure("black", result)
@@ -234,11 +243,16 @@ async def mypy_strict(ctx: CheckContext) -> Outcome:
     """``mypy --strict`` with the harness's config reports no error in src/app."""
     if not existing_dirs(await ctx.fact(PROJECT_FILES), [APP_DIR]):
         return Outcome.failed(f"no Python package at {APP_DIR}")
-    installed = await ctx.fact(INSTALLED_ENV)
+    try:
+        installed = await ctx.fact(INSTALLED_ENV)
+    except InstallError as exc:
+        return install_failure(exc)
     cache = installed.python.parent.parent / ".evals-mypy-cache"
     env = {**tool_env(), "MYPYPATH": str(ctx.project / "src")}
     argv = mypy_argv(installed, cache)
-    result = await run(argv, cwd=ctx.project, env=env, timeout_s=TOOL_TIMEOUT_S)
+    result = await run(
+        argv, cwd=ctx.project, env=env, timeout_s=TOOL_TIMEOUT_S, output_cap=JSON_OUTPUT_CAP
+    )
     findings = mypy_findings(result.stdout)
     if result.timed_out or (result.returncode != 0 and not findings):
         raise tool_failure("mypy", result)
@@ -255,7 +269,12 @@ def bandit_findings(output: str) -> list[Finding]:
         ValueError: If the output is not Bandit's JSON report.
     """
     report = json.loads(output)
-    findings = []
+    findings = [
+        Finding(
+            f"Bandit could not scan this file: {error.get('reason', '')}", error.get("filename")
+        )
+        for error in report.get("errors", [])
+    ]
     for issue in report["results"]:
         message = (
             f"{issue.get('test_id')} {issue.get('issue_text', '').strip()} "
@@ -272,7 +291,9 @@ async def bandit_scan(ctx: CheckContext) -> Outcome:
         return Outcome.failed(f"no Python package at {APP_DIR}")
     argv = [tool("bandit"), "-r", APP_DIR, "-ll", "-ii", "-f", "json", "-q"]
     argv += ["--ini", str(TOOLCONFIG / "bandit.ini")]
-    result = await run(argv, cwd=ctx.project, env=tool_env(), timeout_s=TOOL_TIMEOUT_S)
+    result = await run(
+        argv, cwd=ctx.project, env=tool_env(), timeout_s=TOOL_TIMEOUT_S, output_cap=JSON_OUTPUT_CAP
+    )
     try:
         findings = bandit_findings(result.stdout)
     except (ValueError, KeyError, TypeError):
@@ -387,7 +408,13 @@ async def run_pip_audit(facts: Facts, requirements: Path) -> ProcResult:
     """pip-audit on pinned requirements, without resolving or installing anything."""
     argv = [tool("pip-audit"), "-r", str(requirements), "--no-deps", "--disable-pip"]
     argv += ["-f", "json", "--progress-spinner", "off", "--timeout", "30"]
-    return await run(argv, cwd=facts.project, env=tool_env(), timeout_s=TOOL_TIMEOUT_S)
+    return await run(
+        argv,
+        cwd=facts.project,
+        env=tool_env(),
+        timeout_s=TOOL_TIMEOUT_S,
+        output_cap=JSON_OUTPUT_CAP,
+    )
 
 
 @check("security.dependencies")
@@ -397,7 +424,10 @@ async def pip_audit(ctx: CheckContext) -> Outcome:
     When the vulnerability service cannot be reached, or any dependency could not be
     audited, the result is ``error``: an unverified audit never passes.
     """
-    installed = await ctx.fact(INSTALLED_ENV)
+    try:
+        installed = await ctx.fact(INSTALLED_ENV)
+    except InstallError as exc:
+        return install_failure(exc)
     requirements = ctx.facts.options.workdir / "pip-audit" / "requirements.txt"
     count = await asyncio.to_thread(_write_requirements, installed, requirements)
     if not count:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from evals.context import Facts, FactUnavailable
+from evals.model import Finding, Outcome
 from evals.procs import ProcResult, run
 from evals.registry import FactKey, provides
 
@@ -47,7 +48,33 @@ LEAKY_ENV_PREFIXES = ("PYTHONHOME", "PYTHONPATH", "PYTEST_", "COV_CORE_", "COVER
 
 
 class InstallError(FactUnavailable):
-    """The project's dependencies could not be installed into a fresh environment."""
+    """The project's dependencies could not be installed into a fresh environment.
+
+    Attributes:
+        project_fault: Whether the output shows the project's own defect (a stale lock,
+            unsatisfiable or invalid requirements) rather than a harness or network
+            problem; checks report such failures as ``fail``, not ``error``.
+    """
+
+    def __init__(self, message: str, *, project_fault: bool = False) -> None:
+        """Create the error; ``project_fault`` says who is to blame."""
+        super().__init__(message)
+        self.project_fault = project_fault
+
+
+# Output of pip / Poetry that means the project's dependency declaration is broken.
+PROJECT_FAULT_MARKERS = (
+    "changed significantly since poetry.lock",
+    "poetry.lock was last generated",
+    "version solving failed",
+    "SolverProblemError",
+    "ResolutionImpossible",
+    "conflicting dependencies",
+    "Invalid requirement",
+    "Could not parse version constraint",
+    "TOMLDecodeError",
+    "Invalid TOML",
+)
 
 
 @dataclass(frozen=True)
@@ -147,7 +174,10 @@ def installed_env(venv: Path, project: Path, extra: dict[str, str]) -> Installed
 def _fail(what: str, result: ProcResult) -> InstallError:
     """An :class:`InstallError` for a failed install step, with the output's tail."""
     status = "timed out" if result.timed_out else f"exited {result.returncode}"
-    return InstallError(f"installing the project failed: {what} {status}\n{result.tail(30)}")
+    text = result.stdout + result.stderr
+    blamed = any(marker in text for marker in PROJECT_FAULT_MARKERS)
+    message = f"installing the project failed: {what} {status}\n{result.tail(30)}"
+    return InstallError(message, project_fault=blamed)
 
 
 async def _step(what: str, argv: list[str], cwd: Path, env: dict[str, str]) -> ProcResult:
@@ -184,18 +214,21 @@ def _with_pypi_simple(pyproject: dict[str, Any], text: str) -> str:
     )
 
 
-# Adding a source changes the lock's content hash; recompute it with Poetry itself so the
-# (otherwise unchanged) lock stays valid for the edited pyproject.
+# Adding a source changes the lock's content hash. When the lock was fresh for the
+# project's own pyproject, recompute the hash with Poetry itself so the unchanged lock
+# stays valid for the edited copy; a stale lock is left stale for Poetry to report.
 _REHASH = (
     "import sys, re, pathlib\n"
     "from poetry.factory import Factory\n"
-    "root = pathlib.Path(sys.argv[1])\n"
-    "poetry = Factory().create_poetry(root)\n"
-    "new = poetry.locker._get_content_hash()\n"
-    "lock = root / 'poetry.lock'\n"
+    "original, stage = (pathlib.Path(p) for p in sys.argv[1:3])\n"
+    "def content_hash(root):\n"
+    "    return Factory().create_poetry(root).locker._get_content_hash()\n"
+    "lock = stage / 'poetry.lock'\n"
     "text = lock.read_text(encoding='utf-8')\n"
-    "text = re.sub(r'(?m)^content-hash = \".*\"$', f'content-hash = \"{new}\"', text)\n"
-    "lock.write_text(text, encoding='utf-8')\n"
+    "found = re.search(r'(?m)^content-hash = \"(.*)\"$', text)\n"
+    "if found and found.group(1) == content_hash(original):\n"
+    "    new = f'content-hash = \"{content_hash(stage)}\"'\n"
+    "    lock.write_text(text.replace(found.group(0), new), encoding='utf-8')\n"
 )
 
 
@@ -214,7 +247,7 @@ def _write_stage(project: Path, stage: Path) -> bool:
 async def _stage_poetry_project(project: Path, stage: Path, env: dict[str, str]) -> None:
     """Stage the Poetry files in ``stage``, re-hashing the lock when a source was added."""
     if await asyncio.to_thread(_write_stage, project, stage):
-        rehash = [sys.executable, "-c", _REHASH, str(stage)]
+        rehash = [sys.executable, "-c", _REHASH, str(project), str(stage)]
         await _step("re-hashing poetry.lock", rehash, stage, env)
 
 
@@ -255,6 +288,21 @@ async def _install_pip(project: Path, venv: Path, stage: Path) -> None:
             argv += ["-r", str(project / name)]
     if requirements or "-r" in argv:
         await _step("pip install", argv + requirements, project, env)
+
+
+def install_failure(exc: InstallError) -> Outcome:
+    """The ``fail`` outcome for an install failure that is the project's fault.
+
+    Checks that need the installed project call this in ``except InstallError``.
+
+    Raises:
+        InstallError: ``exc`` itself when the harness, not the project, is at fault.
+    """
+    if not exc.project_fault:
+        raise exc
+    head, _, tail = str(exc).partition("\n")
+    where = "poetry.lock" if "poetry.lock" in tail else "pyproject.toml"
+    return Outcome.failed(f"the project cannot be installed: {head}", [Finding(tail, where)])
 
 
 async def _missing_tools(venv: Path) -> list[str]:
@@ -345,11 +393,18 @@ async def build_environment(project: Path, final: Path) -> None:
         InstallError: If a step of the installation fails.
     """
     building = final.with_name(f".build-{final.name}-{uuid.uuid4().hex[:8]}")
+    await asyncio.to_thread(_remove_leftovers, final)
     try:
         await _populate(project, building, installer_for(project))
         await asyncio.to_thread(_move_into_place, building, final)
     finally:
         await asyncio.to_thread(shutil.rmtree, building, True)
+
+
+def _remove_leftovers(final: Path) -> None:
+    """Delete builds of ``final`` that a killed run left behind (we hold the key's lock)."""
+    for leftover in final.parent.glob(f".build-{final.name}-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _move_into_place(building: Path, final: Path) -> None:

@@ -34,6 +34,7 @@ ASYNC_SCHEME = "postgresql+asyncpg"
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
 DDL_TIMEOUT_S = 60.0
+START_ATTEMPTS = 2
 
 
 class ServiceError(FactUnavailable):
@@ -83,6 +84,7 @@ class Services:
     env: dict[str, str] = field(default_factory=dict)
     embedded_database: bool = False
     embedded_broker: bool = False
+    _create_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False, compare=False)
 
     async def fresh_database(self, name_hint: str) -> str:
         """Create a new, empty database on the server and return its asyncpg URL.
@@ -94,7 +96,8 @@ class Services:
             ServiceError: If the database cannot be created.
         """
         name = database_name(name_hint)
-        await create_database(self.database_url, name)
+        async with self._create_lock:  # one CREATE DATABASE at a time per server
+            await create_database(self.database_url, name)
         return with_database(self.database_url, name)
 
 
@@ -126,16 +129,32 @@ def _start_postgres(data_dir: Path) -> PostgresServer:
         return get_server(data_dir, cleanup_mode="delete")
 
 
+async def _start_with_retry(data_dir: Path) -> PostgresServer:
+    """Start the embedded server, retrying once.
+
+    pg_ctl's own 10 s wait can expire on a loaded machine although the server comes up;
+    the retry then attaches to it.
+
+    Raises:
+        ServiceError: If both attempts fail.
+    """
+    for attempt in range(START_ATTEMPTS):
+        try:
+            return await asyncio.to_thread(_start_postgres, data_dir)
+        except Exception as exc:
+            if attempt + 1 == START_ATTEMPTS:
+                raise ServiceError(f"embedded PostgreSQL did not start: {exc}") from exc
+            await asyncio.sleep(2.0)
+    raise ServiceError("embedded PostgreSQL did not start")
+
+
 async def embedded_database(facts: Facts) -> str:
     """Start the embedded PostgreSQL for this run; returns its admin asyncpg URL.
 
     Raises:
         ServiceError: If the server does not start.
     """
-    try:
-        server = await asyncio.to_thread(_start_postgres, facts.options.workdir / "pgdata")
-    except Exception as exc:
-        raise ServiceError(f"embedded PostgreSQL did not start: {exc}") from exc
+    server = await _start_with_retry(facts.options.workdir / "pgdata")
 
     async def stop() -> None:
         await asyncio.to_thread(server.cleanup)

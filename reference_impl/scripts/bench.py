@@ -45,7 +45,7 @@ from tests.support.kafka import create_topics, encode, succeeded
 ROOT = Path(__file__).resolve().parents[1]
 CONCURRENCY = 64
 DURATION_S = float(os.environ.get("BENCH_DURATION_S", "10"))
-EVENTS = int(os.environ.get("BENCH_EVENTS", "20000"))
+EVENTS = int(os.environ.get("BENCH_EVENTS", "5000"))
 BODY = json.dumps(
     {
         "customer_id": "bench",
@@ -74,24 +74,39 @@ async def _one_connection(
     deadline: float,
     latencies: list[float],
 ) -> int:
-    """Send requests on one keep-alive connection until ``deadline``."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    """Send requests on one keep-alive connection until ``deadline``.
+
+    Returns the number of failed requests (HTTP >= 400 or a dropped
+    connection, after which a new connection is opened).
+    """
     errors = 0
-    try:
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            writer.write(make_request())
-            status = int((await reader.readline()).split()[1])
-            length = 0
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            await reader.readexactly(length)
-            latencies.append(time.perf_counter() - started)
-            errors += status >= 400  # noqa: PLR2004 - HTTP error threshold
-    finally:
-        writer.close()
+    while time.perf_counter() < deadline:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                status = await _exchange(reader, writer, make_request())
+                latencies.append(time.perf_counter() - started)
+                errors += status >= 400  # noqa: PLR2004 - HTTP error threshold
+        except (ConnectionError, asyncio.IncompleteReadError, IndexError):
+            errors += 1
+        finally:
+            writer.close()
     return errors
+
+
+async def _exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> int:
+    """Write one request and read one response; return its status code."""
+    writer.write(request)
+    status = int((await reader.readline()).split()[1])
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    await reader.readexactly(length)
+    return status
 
 
 def _get(path: Callable[[], str]) -> Callable[[], bytes]:
@@ -191,7 +206,14 @@ async def bench_http(settings: Settings, env: dict[str, str]) -> list[HttpResult
         return lambda: f"{prefix}/{ids[next(counter) % len(ids)]}"
 
     api_port, bare_port = infra.free_port(), infra.free_port()
-    api_env = {**env, "API_PORT": str(api_port), "LOG_LEVEL": "WARNING"}
+    # Same pool capacity as the bare app (20 connections, no overflow churn).
+    api_env = {
+        **env,
+        "API_PORT": str(api_port),
+        "LOG_LEVEL": "WARNING",
+        "DB_POOL_SIZE": os.environ.get("BENCH_POOL", "20"),
+        "DB_MAX_OVERFLOW": "0",
+    }
     bare_args = ["-m", "uvicorn", "scripts.bench_bare:app", "--port", str(bare_port)]
     with (
         server(["-m", "app.entrypoints", "api"], api_env, api_port),

@@ -12,12 +12,14 @@ import pytest
 
 from evals.context import Facts, RunOptions
 from evals.facts.environment import (
-    _REHASH,
     COMPLETE_MARKER,
     INSTALLED_ENV,
     InstalledEnv,
+    InstallError,
+    _remove_leftovers,
     dependency_fingerprint,
     envs_root,
+    install_failure,
     installer_for,
     pip_requirements,
     project_env,
@@ -25,7 +27,7 @@ from evals.facts.environment import (
 )
 from evals.facts.environment import _with_pypi_simple as with_pypi_simple
 from evals.facts.services import SERVICES, Services, libpq_url, psql_path, with_database
-from evals.model import Tier
+from evals.model import Status, Tier
 from evals.procs import run
 from evals.runner import run_cleanups
 
@@ -101,6 +103,14 @@ def test_relocate_rewrites_shebangs_but_not_symlinks(tmp_path: Path) -> None:
     assert str(venv) in (venv / "pyvenv.cfg").read_text(encoding="utf-8")
 
 
+def test_leftover_builds_of_the_key_are_removed(tmp_path: Path) -> None:
+    final = tmp_path / "abc"
+    (tmp_path / ".build-abc-dead").mkdir()
+    (tmp_path / ".build-other-live").mkdir()
+    _remove_leftovers(final)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".build-other-live"]
+
+
 def test_project_env_puts_venv_first_and_src_on_path(tmp_path: Path) -> None:
     env = project_env(tmp_path / "venv", tmp_path / "project", {"EXTRA": "1"})
     assert env["PATH"].split(os.pathsep)[0] == str(tmp_path / "venv" / "bin")
@@ -168,18 +178,56 @@ EMPTY_LOCK = (
 )
 
 
+# Writes poetry.lock's content hash for the project at argv[1], as `poetry lock` would.
+LOCK_FOR = (
+    "import sys, re, pathlib\n"
+    "from poetry.factory import Factory\n"
+    "root = pathlib.Path(sys.argv[1])\n"
+    "digest = Factory().create_poetry(root).locker._get_content_hash()\n"
+    "lock = root / 'poetry.lock'\n"
+    "text = lock.read_text(encoding='utf-8')\n"
+    "lock.write_text(text.replace('content-hash = \"0\"', f'content-hash = \"{digest}\"'))\n"
+)
+
+
+async def _poetry_project(root: Path) -> Path:
+    """A dependency-free Poetry project, without sources, with a fresh lock file."""
+    project = _pip_project(root, POETRY_PYPROJECT)
+    (project / "poetry.lock").write_text(EMPTY_LOCK, encoding="utf-8")
+    locked = await run([sys.executable, "-c", LOCK_FOR, str(project)], cwd=project)
+    assert locked.ok, locked.tail()
+    return project
+
+
 @pytest.mark.slow
 @pytest.mark.full
 async def test_poetry_project_without_sources_installs(tmp_path: Path) -> None:
-    project = _pip_project(tmp_path / "poetry", POETRY_PYPROJECT)
-    (project / "poetry.lock").write_text(EMPTY_LOCK, encoding="utf-8")
-    rehash = await run([sys.executable, "-c", _REHASH, str(project)], cwd=project)
-    assert rehash.ok, rehash.tail()
+    project = await _poetry_project(tmp_path / "poetry")
     original = (project / "pyproject.toml").read_bytes()
     installed = await _install(project, tmp_path / "cache")
     assert installed.installer == "poetry"
     assert installed.python.is_file()
     assert (project / "pyproject.toml").read_bytes() == original
+
+
+@pytest.mark.slow
+@pytest.mark.full
+async def test_stale_poetry_lock_is_the_projects_fault(tmp_path: Path) -> None:
+    project = await _poetry_project(tmp_path / "stale")
+    text = (project / "pyproject.toml").read_text(encoding="utf-8")
+    (project / "pyproject.toml").write_text(text.replace("[]", '["six"]'), encoding="utf-8")
+    with pytest.raises(InstallError) as caught:
+        await _install(project, tmp_path / "cache")
+    assert caught.value.project_fault
+    outcome = install_failure(caught.value)
+    assert outcome.status is Status.FAIL
+    assert outcome.findings[0].path == "poetry.lock"
+
+
+def test_install_failure_reraises_harness_faults() -> None:
+    error = InstallError("installing the project failed: network down")
+    with pytest.raises(InstallError):
+        install_failure(error)
 
 
 # ------------------------------------------------------------------ embedded services

@@ -487,12 +487,64 @@ TOLERATED = [
 ]
 
 
+EXPLICIT_CHECK = """
+async def record(session, event_id):
+    if await is_processed(session, event_id):
+        return False
+    session.add(event_id)
+    return True
+"""
+TOLERATED.append(
+    pytest.param(
+        "kafka.idempotency",
+        {**GOOD, "src/app/repositories/processed.py": EXPLICIT_CHECK},
+        id="explicit-duplicate-check",
+    )
+)
+FACTORY_CONSUMER = """
+import signal
+
+from aiokafka import AIOKafkaConsumer
+
+def build_client(settings):
+    return AIOKafkaConsumer("payments.v1", enable_auto_commit=False)
+
+class Worker:
+    def __init__(self, settings):
+        self.client = build_client(settings)
+
+    async def run(self, loop, stop):
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        async with self.client:
+            async for record in self.client:
+                await self.client.commit()
+"""
+TOLERATED.append(
+    pytest.param(
+        "kafka.consumer_shutdown",
+        {**GOOD, "src/app/kafka/consumer.py": FACTORY_CONSUMER},
+        id="factory-built-consumer-used-as-context-manager",
+    )
+)
+
+
 @pytest.mark.parametrize(("item_id", "files"), TOLERATED)
 async def test_reasonable_variant_passes(
     item_id: str, files: dict[str, str], tmp_path: Path
 ) -> None:
     outcome = await run_check(item_id, tmp_path, files)
     assert outcome.status is Status.PASS, outcome
+
+
+async def test_factory_consumer_without_commit_or_stop_fails(tmp_path: Path) -> None:
+    text = FACTORY_CONSUMER.replace("        async with self.client:\n", "        if True:\n")
+    text = text.replace("await self.client.commit()", "pass")
+    files = {**GOOD, "src/app/kafka/consumer.py": text}
+    outcome = await run_check("kafka.consumer_shutdown", tmp_path, files)
+    assert outcome.status is Status.FAIL
+    assert "the consumer is not stopped in a finally/shutdown path" in messages(outcome)
+    assert "offsets are never committed manually" in messages(outcome)
 
 
 async def test_missing_alembic_fails(tmp_path: Path) -> None:

@@ -111,6 +111,13 @@ def test_bandit_report_is_parsed() -> None:
     assert "B602" in findings[0].message
 
 
+def test_bandit_scan_errors_are_findings() -> None:
+    report = {"errors": [{"filename": "src/app/bad.py", "reason": "syntax error"}], "results": []}
+    findings = bandit_findings(json.dumps(report))
+    assert findings[0].path == "src/app/bad.py"
+    assert "could not scan" in findings[0].message
+
+
 VULNERABLE_REPORT = {
     "dependencies": [
         {

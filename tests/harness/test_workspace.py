@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
 
-from evals.workspace import default_cache_dir, is_python_project, workspace
+from evals.workspace import copy_project, default_cache_dir, is_python_project, workspace
 
 
 async def test_workspace_copies_without_junk_and_is_removed(tmp_path: Path) -> None:
@@ -51,3 +52,13 @@ def test_cache_dir_follows_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_
     monkeypatch.delenv("EVALS_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert default_cache_dir() == tmp_path / "xdg" / "fastapi-command-eval"
+
+
+def test_copy_skips_sockets_left_by_a_running_server(tmp_path: Path) -> None:
+    source = tmp_path / "with_socket"
+    (source / "data").mkdir(parents=True)
+    (source / "data" / "kept.txt").write_text("kept\n")
+    with socket.socket(socket.AF_UNIX) as server_socket:
+        server_socket.bind(str(source / "data" / ".s.PGSQL.5432"))
+        copied = copy_project(source, tmp_path / "copy")
+    assert sorted(p.name for p in copied.rglob("*")) == ["data", "kept.txt"]
