@@ -32,6 +32,7 @@ TOOL_TIMEOUT_S = 600.0
 JSON_OUTPUT_CAP = 50_000_000  # tools' JSON reports must not be cut short
 MAX_FINDINGS = 200
 LINT_DIRS = ("src", "tests")
+ISORT_CLASSIFICATION = ("known-first-party", "known-third-party", "known-local-folder")
 APP_DIR = "src/app"
 UNTRUSTED_TOOL_ENV = ("RUFF_", "BLACK_", "MYPY", "BANDIT", "PIP_AUDIT", "PYTHONPATH")
 
@@ -52,20 +53,54 @@ def tool_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(UNTRUSTED_TOOL_ENV)}
 
 
+def _read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file; a missing or malformed file reads as empty."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+
+
+def project_ruff_config(project: Path) -> dict[str, Any]:
+    """The project's Ruff settings: ``.ruff.toml``, ``ruff.toml`` or ``[tool.ruff]``."""
+    for name in (".ruff.toml", "ruff.toml"):
+        if (project / name).is_file():
+            return _read_toml(project / name)
+    ruff = _read_toml(project / "pyproject.toml").get("tool", {}).get("ruff", {})
+    return ruff if isinstance(ruff, dict) else {}
+
+
 def project_line_length(project: Path) -> int:
     """The project's configured line length (Black's, else Ruff's), default 88, capped."""
-    try:
-        data = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
-        return DEFAULT_LINE_LENGTH
-    tools = data.get("tool", {})
-    for value in (
-        tools.get("black", {}).get("line-length"),
-        tools.get("ruff", {}).get("line-length"),
-    ):
+    black = _read_toml(project / "pyproject.toml").get("tool", {}).get("black", {})
+    for value in (black.get("line-length"), project_ruff_config(project).get("line-length")):
         if isinstance(value, int) and value > 0:
             return min(value, MAX_LINE_LENGTH)
     return DEFAULT_LINE_LENGTH
+
+
+def _string_list(value: object) -> list[str] | None:
+    """``value`` when it is a list of strings, else None."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    return None
+
+
+def import_classification(project: Path) -> list[str]:
+    """``--config`` overrides carrying the project's first-party detection settings.
+
+    Which imports are first-party (``src``, isort's ``known-*`` lists) decides how
+    imports are grouped, not which rules apply, so it is the project's to define.
+    """
+    config = project_ruff_config(project)
+    isort = config.get("lint", {}).get("isort", {}) or config.get("isort", {})
+    overrides = []
+    if (src := _string_list(config.get("src"))) is not None:
+        overrides.append(f"src = {json.dumps(src)}")
+    for key in ISORT_CLASSIFICATION:
+        if (known := _string_list(isort.get(key))) is not None:
+            overrides.append(f"lint.isort.{key} = {json.dumps(known)}")
+    return [arg for override in overrides for arg in ("--config", override)]
 
 
 def relative(project: Path, filename: str) -> str:
@@ -124,8 +159,9 @@ async def run_ruff(project: Path, config: Path, targets: list[str]) -> list[Find
     Raises:
         ToolError: If Ruff fails or its output cannot be parsed.
     """
-    argv = [tool("ruff"), "check", "--config", str(config), "--no-cache", "--quiet"]
-    argv += ["--output-format", "json", "--line-length", str(project_line_length(project))]
+    argv = [tool("ruff"), "check", "--config", str(config), *import_classification(project)]
+    argv += ["--no-cache", "--quiet", "--output-format", "json"]
+    argv += ["--line-length", str(project_line_length(project))]
     result = await run(
         [*argv, *targets],
         cwd=project,

@@ -14,6 +14,7 @@ from evals.checks.toolchain import (
     audit_outcome,
     bandit_findings,
     black_findings,
+    import_classification,
     installed_distributions,
     mypy_findings,
     project_line_length,
@@ -191,6 +192,23 @@ def test_project_line_length_prefers_black_and_is_capped(tmp_path: Path) -> None
     assert project_line_length(tmp_path) == 100
     pyproject.write_text("[tool.black]\nline-length = 400\n", encoding="utf-8")
     assert project_line_length(tmp_path) == 120
+
+
+def test_import_classification_comes_from_the_project(tmp_path: Path) -> None:
+    assert import_classification(tmp_path) == []
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.ruff]\nsrc = ["src"]\n[tool.ruff.lint]\nignore = ["F"]\n'
+        '[tool.ruff.lint.isort]\nknown-first-party = ["app"]\n',
+        encoding="utf-8",
+    )
+    overrides = import_classification(tmp_path)
+    assert overrides == [
+        "--config",
+        'src = ["src"]',
+        "--config",
+        'lint.isort.known-first-party = ["app"]',
+    ]
+    assert not any("ignore" in arg for arg in overrides)
 
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?>

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,7 +13,6 @@ from unittest.mock import AsyncMock, MagicMock
 import pytest
 
 from app.core.config import Settings
-from app.core.logging import get_correlation_id
 from app.exceptions import OrderNotFoundError
 from app.kafka.clients import TopicPartition
 from app.kafka.consumer import (
@@ -151,27 +151,49 @@ def test_build_consumer_disables_auto_commit(
     assert kwargs["group_id"] == unit_settings.consumer_group_id
 
 
-async def test_run_processes_commits_and_stops(unit_settings: Settings) -> None:
+async def test_run_applies_valid_events_as_one_batch_and_commits(
+    unit_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
     stop = asyncio.Event()
     records = [
         FakeRecord(_encoded(succeeded(str(uuid.uuid4()))), offset=i) for i in range(3)
     ]
     source = FakeSource([{TP: records}], stop)
-    seen: list[str | None] = []
-
-    async def handle(**kwargs: Any) -> ProcessingOutcome:
-        seen.append(get_correlation_id())
-        return ProcessingOutcome.APPLIED
-
     service = MagicMock()
-    service.handle = AsyncMock(side_effect=handle)
+    service.handle_batch = AsyncMock(return_value=[ProcessingOutcome.APPLIED] * 3)
+    service.handle = AsyncMock()
     consumer = _consumer(unit_settings, source, service, MagicMock())
-    await consumer.run(stop)
+    with caplog.at_level(logging.INFO, logger="app.kafka.consumer"):
+        await consumer.run(stop)
     assert source.started
     assert source.stopped
     assert source.commits == [{TP: 3}]
-    assert seen == ["corr-7"] * 3
-    assert get_correlation_id() is None
+    assert len(service.handle_batch.await_args.kwargs["events"]) == len(records)
+    service.handle.assert_not_awaited()
+    processed = [
+        r for r in caplog.records if r.getMessage() == "payment_event_processed"
+    ]
+    assert [getattr(r, "correlation_id", None) for r in processed] == ["corr-7"] * 3
+
+
+async def test_failed_batch_falls_back_to_one_by_one(unit_settings: Settings) -> None:
+    stop = asyncio.Event()
+    good = FakeRecord(_encoded(succeeded(str(uuid.uuid4()))), offset=0)
+    unknown = FakeRecord(_encoded(succeeded(str(uuid.uuid4()))), offset=1)
+    poison = FakeRecord(b"garbage", offset=2)
+    source = FakeSource([{TP: [good, unknown, poison]}], stop)
+    service = MagicMock()
+    service.handle_batch = AsyncMock(side_effect=OrderNotFoundError("x"))
+    service.handle = AsyncMock(
+        side_effect=[ProcessingOutcome.APPLIED, OrderNotFoundError("x")]
+    )
+    dlq = MagicMock()
+    dlq.publish = AsyncMock()
+    await _consumer(unit_settings, source, service, dlq).run(stop)
+    assert source.commits == [{TP: 3}]
+    assert service.handle.await_count == len([good, unknown])
+    dead = [call.args[0].headers for call in dlq.publish.await_args_list]
+    assert [dict(h)["dlq_original_offset"] for h in dead] == [b"1", b"2"]
 
 
 async def test_poison_and_unknown_order_go_to_dlq_without_retry(

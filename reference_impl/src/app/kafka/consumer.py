@@ -167,11 +167,40 @@ class PaymentsConsumer:
             batch: Records by ``TopicPartition`` as returned by ``getmany``.
         """
         for partition, records in batch.items():
-            for record in records:
-                await self.handle_record(record)
+            await self._process_partition_records(records)
             await self._consumer.commit({partition: records[-1].offset + 1})
         if batch:
             await self._lag.maybe_sample(self._consumer)
+
+    async def _process_partition_records(self, records: list[Any]) -> None:
+        """Apply valid events in one transaction; handle the rest one by one.
+
+        Records that are not valid known events (poison, unknown types) are
+        always handled individually. If the batch transaction fails, every
+        record is retried individually, with the per-record retry/DLQ policy.
+        """
+        valid, others = _split_valid(records)
+        if valid and not await self._apply_batch(valid):
+            others = records
+        for record in others:
+            await self.handle_record(record)
+
+    async def _apply_batch(self, valid: list[tuple[Any, DecodedEvent]]) -> bool:
+        """Apply decoded events together; ``False`` when the batch failed."""
+        events = [(envelope, payload) for _, (envelope, payload) in valid if payload]
+        try:
+            outcomes = await self._service.handle_batch(
+                events=events, topic=valid[0][0].topic
+            )
+        except Exception as exc:  # fall back to per-record processing
+            logger.warning(
+                "batch_failed_retrying_individually",
+                extra={"size": len(valid), "error": repr(exc)},
+            )
+            return False
+        for (record, (envelope, _)), outcome in zip(valid, outcomes, strict=True):
+            _log_outcome(record, envelope, outcome)
+        return True
 
     async def handle_record(self, record: Any) -> None:
         """Process one record with the correlation id it carries bound to logs.
@@ -217,11 +246,7 @@ class PaymentsConsumer:
         outcome = await self._service.handle(
             envelope=envelope, payload=payload, topic=record.topic
         )
-        log = logger.info if outcome is ProcessingOutcome.APPLIED else logger.warning
-        log(
-            "payment_event_processed",
-            extra={"event_id": str(envelope.event_id), "outcome": outcome.value},
-        )
+        _log_outcome(record, envelope, outcome)
 
     async def _dead_letter(self, record: Any, error: Exception, attempts: int) -> None:
         """Publish the original record to the DLQ with diagnostic headers."""
@@ -236,6 +261,40 @@ class PaymentsConsumer:
         logger.error(
             "event_dead_lettered", extra={"error": repr(error), "offset": record.offset}
         )
+
+
+def _split_valid(
+    records: list[Any],
+) -> tuple[list[tuple[Any, DecodedEvent]], list[Any]]:
+    """Separate valid known-type events from records needing special handling."""
+    valid: list[tuple[Any, DecodedEvent]] = []
+    others: list[Any] = []
+    for record in records:
+        try:
+            decoded = decode_event(record.value)
+        except PoisonMessageError:
+            others.append(record)
+            continue
+        if decoded[1] is None:
+            others.append(record)
+        else:
+            valid.append((record, decoded))
+    return valid, others
+
+
+def _log_outcome(record: Any, envelope: EventEnvelope, outcome: Any) -> None:
+    """Log one processed event with the correlation id it carried."""
+    correlation_id = header_value(record, CORRELATION_HEADER) or envelope.correlation_id
+    level = logging.INFO if outcome is ProcessingOutcome.APPLIED else logging.WARNING
+    logger.log(
+        level,
+        "payment_event_processed",
+        extra={
+            "event_id": str(envelope.event_id),
+            "outcome": outcome.value,
+            "correlation_id": correlation_id,
+        },
+    )
 
 
 def dlq_headers(

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.database import SessionFactory, session_scope
 from app.repositories.processed_events import ProcessedEventRepository
@@ -26,7 +29,7 @@ class ProcessingOutcome(StrEnum):
 
 
 class PaymentEventService:
-    """Applies one payment event per transaction.
+    """Applies payment events idempotently.
 
     The processed-event row, the order's new status and the resulting
     ``OrderConfirmed``/``OrderRejected`` outbox row commit together, so a
@@ -46,7 +49,7 @@ class PaymentEventService:
     async def handle(
         self, *, envelope: EventEnvelope, payload: PaymentPayload, topic: str
     ) -> ProcessingOutcome:
-        """Apply the payment result unless the event was already processed.
+        """Apply one payment result in its own transaction.
 
         Args:
             envelope: The validated envelope.
@@ -60,18 +63,47 @@ class PaymentEventService:
             OrderNotFoundError: When the order does not exist (not retryable).
         """
         async with session_scope(self._sessions) as session:
-            is_new = await ProcessedEventRepository(session).record(
-                event_id=envelope.event_id, event_type=envelope.event_type, topic=topic
-            )
-            if not is_new:
-                return ProcessingOutcome.DUPLICATE
-            service = create_order_service(session, orders_topic=self._orders_topic)
-            order = await service.apply_payment_result(
-                order_id=payload.order_id,
-                payment_id=payload.payment_id,
-                reason=_failure_reason(payload),
-                correlation_id=envelope.correlation_id,
-            )
+            return await self._apply(session, envelope, payload, topic)
+
+    async def handle_batch(
+        self, *, events: Sequence[tuple[EventEnvelope, PaymentPayload]], topic: str
+    ) -> list[ProcessingOutcome]:
+        """Apply several payment results in one transaction (all or nothing).
+
+        One commit per batch instead of per event is what makes the consumer
+        fast; if any event fails the whole batch rolls back and the caller
+        falls back to :meth:`handle` for each event.
+
+        Args:
+            events: Validated envelopes and payloads, in partition order.
+            topic: Topic the events came from.
+
+        Returns:
+            One outcome per event.
+        """
+        async with session_scope(self._sessions) as session:
+            return [await self._apply(session, e, p, topic) for e, p in events]
+
+    async def _apply(
+        self,
+        session: AsyncSession,
+        envelope: EventEnvelope,
+        payload: PaymentPayload,
+        topic: str,
+    ) -> ProcessingOutcome:
+        """Record the event id and, if it is new, apply the payment result."""
+        is_new = await ProcessedEventRepository(session).record(
+            event_id=envelope.event_id, event_type=envelope.event_type, topic=topic
+        )
+        if not is_new:
+            return ProcessingOutcome.DUPLICATE
+        service = create_order_service(session, orders_topic=self._orders_topic)
+        order = await service.apply_payment_result(
+            order_id=payload.order_id,
+            payment_id=payload.payment_id,
+            reason=_failure_reason(payload),
+            correlation_id=envelope.correlation_id,
+        )
         return ProcessingOutcome.APPLIED if order else ProcessingOutcome.IGNORED
 
 
