@@ -2,15 +2,16 @@
 
 Every tool is the harness's own copy (installed next to the harness's interpreter) and
 runs with the configuration in ``evals/toolconfig/``, so a project cannot pass by
-switching rules off in its own ``pyproject.toml``. Only the project's line length is
-honoured (capped at :data:`MAX_LINE_LENGTH`). Findings carry the file and line parsed
-from each tool's JSON output.
+switching rules off in its own ``pyproject.toml``. Only the project's line length
+(capped at :data:`MAX_LINE_LENGTH`) and, for Ruff, its import classification are
+honoured. Findings carry the file and line parsed from each tool's JSON output.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import tomllib
 from collections.abc import Iterable
@@ -48,8 +49,6 @@ def tool(name: str) -> str:
 
 def tool_env() -> dict[str, str]:
     """The harness's environment without variables that would reconfigure the tools."""
-    import os  # noqa: PLC0415 - keeps the module's import surface small
-
     return {k: v for k, v in os.environ.items() if not k.startswith(UNTRUSTED_TOOL_ENV)}
 
 

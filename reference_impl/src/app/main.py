@@ -14,6 +14,7 @@ from app.core.config import Settings, load_settings
 from app.core.database import create_engine, create_session_factory
 from app.core.logging import configure_logging
 from app.kafka.producer import EventPublisher, build_producer
+from app.services.health import ReadinessCache
 
 DESCRIPTION = (
     "Order service: REST API over PostgreSQL; publishes order events to "
@@ -40,6 +41,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = create_engine(settings)
     app.state.session_factory = create_session_factory(app.state.engine)
     app.state.publisher = EventPublisher(lambda: build_producer(settings))
+    app.state.readiness_cache = ReadinessCache(ttl_s=settings.health_cache_ttl_s)
     await app.state.publisher.start()
     try:
         yield

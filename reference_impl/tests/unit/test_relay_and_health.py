@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError
 
 from app.kafka.relay import relay_loop
 from app.models import OutboxEvent
-from app.services.health import HealthService
+from app.services.health import HealthService, ReadinessCache
 from app.services.outbox_relay import to_message
 
 FAILING_CALL, PUBLISHING_CALL, EXPECTED_CALLS = 1, 2, 3
@@ -80,3 +80,27 @@ async def test_health_reports_each_dependency() -> None:
     report = await sick.readiness()
     assert report.status == "unavailable"
     assert report.checks == {"database": "unreachable", "kafka": "unreachable"}
+
+
+async def test_readiness_cache_reuses_result_within_ttl() -> None:
+    now = [0.0]
+    calls: list[int] = []
+
+    async def db() -> None:
+        calls.append(1)
+
+    async def kafka() -> bool:
+        return True
+
+    service = HealthService(
+        database_check=db,
+        kafka_check=kafka,
+        timeout_s=1,
+        cache=ReadinessCache(ttl_s=1, clock=lambda: now[0]),
+    )
+    reports = await asyncio.gather(*[service.readiness() for _ in range(5)])
+    assert {r.status for r in reports} == {"ok"}
+    assert len(calls) == 1
+    now[0] += 2
+    await service.readiness()
+    assert len(calls) == len(["first", "after expiry"])

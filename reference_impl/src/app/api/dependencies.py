@@ -91,6 +91,7 @@ async def get_health_service(request: Request, settings: SettingsDep) -> HealthS
         database_check=partial(ping, request.app.state.engine),
         kafka_check=partial(publisher.is_healthy, settings.kafka_health_timeout_s),
         timeout_s=settings.kafka_health_timeout_s,
+        cache=request.app.state.readiness_cache,
     )
 
 

@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     api_port: int = Field(default=8000, ge=1, le=65535)
 
     database_url: SecretStr
-    db_pool_size: int = Field(default=10, ge=1)
+    db_pool_size: int = Field(default=20, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
     db_pool_timeout: float = Field(default=5.0, gt=0)
     db_pool_recycle: int = Field(default=1800, ge=-1)
@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     kafka_retry_backoff_ms: int = Field(default=200, ge=10)
     kafka_linger_ms: int = Field(default=5, ge=0)
     kafka_health_timeout_s: float = Field(default=2.0, gt=0)
+    health_cache_ttl_s: float = Field(default=1.0, ge=0)
 
     orders_topic: str = "orders.v1"
     payments_topic: str = "payments.v1"
