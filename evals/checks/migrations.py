@@ -7,6 +7,7 @@ from pathlib import Path
 
 from evals.context import CheckContext
 from evals.facts.environment import INSTALLED_ENV, InstallError, install_failure
+from evals.facts.load_gate import machine_load
 from evals.facts.services import SERVICES
 from evals.model import Finding, Outcome
 from evals.procs import ProcResult, run
@@ -49,7 +50,8 @@ async def run_steps(ctx: CheckContext, python: str, env: dict[str, str]) -> Outc
     """Run the Alembic steps in order; the first failing one decides the outcome."""
     for step in STEPS:
         argv = [python, "-m", "alembic", *step]
-        result = await run(argv, cwd=ctx.project, env=env, timeout_s=STEP_TIMEOUT_S)
+        async with machine_load(ctx.facts):
+            result = await run(argv, cwd=ctx.project, env=env, timeout_s=STEP_TIMEOUT_S)
         if not result.ok:
             return Outcome.failed(failure_reason(step), [step_finding(step, result, ctx.project)])
     return Outcome.passed("upgrade, downgrade and re-upgrade succeeded; no autogenerate diff")

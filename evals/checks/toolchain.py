@@ -20,6 +20,7 @@ from typing import Any
 
 from evals.context import CheckContext, Facts, FactUnavailable
 from evals.facts.environment import INSTALLED_ENV, InstalledEnv, InstallError, install_failure
+from evals.facts.load_gate import machine_load
 from evals.facts.source import PROJECT_FILES
 from evals.model import Finding, Outcome
 from evals.procs import ProcResult, run
@@ -180,7 +181,8 @@ async def run_ruff(project: Path, config: Path, targets: list[str]) -> list[Find
 async def ruff_lint(ctx: CheckContext) -> Outcome:
     """Ruff with the harness's rule set finds nothing in src/ and tests/."""
     targets = existing_dirs(await ctx.fact(PROJECT_FILES), LINT_DIRS) or ["."]
-    findings = await run_ruff(ctx.project, TOOLCONFIG / "ruff.toml", targets)
+    async with machine_load(ctx.facts):
+        findings = await run_ruff(ctx.project, TOOLCONFIG / "ruff.toml", targets)
     return Outcome.from_findings(capped(findings), "Ruff findings", count=len(findings))
 
 
@@ -189,7 +191,8 @@ async def google_docstrings(ctx: CheckContext) -> Outcome:
     """Ruff's pydocstyle rules (Google convention) find nothing in src/app."""
     if not existing_dirs(await ctx.fact(PROJECT_FILES), [APP_DIR]):
         return Outcome.failed(f"no Python package at {APP_DIR}")
-    findings = await run_ruff(ctx.project, TOOLCONFIG / "ruff-docstrings.toml", [APP_DIR])
+    async with machine_load(ctx.facts):
+        findings = await run_ruff(ctx.project, TOOLCONFIG / "ruff-docstrings.toml", [APP_DIR])
     return Outcome.from_findings(capped(findings), "docstring findings", count=len(findings))
 
 
@@ -228,9 +231,14 @@ async def black_format(ctx: CheckContext) -> Outcome:
     workdir = ctx.facts.options.workdir
     config = await asyncio.to_thread(_write_black_config, workdir, length)
     argv = [tool("black"), "--check", "--config", str(config), *targets]
-    result = await run(
-        argv, cwd=ctx.project, env=tool_env(), timeout_s=TOOL_TIMEOUT_S, output_cap=JSON_OUTPUT_CAP
-    )
+    async with machine_load(ctx.facts):
+        result = await run(
+            argv,
+            cwd=ctx.project,
+            env=tool_env(),
+            timeout_s=TOOL_TIMEOUT_S,
+            output_cap=JSON_OUTPUT_CAP,
+        )
     findings = black_findings(result.stderr)
     if result.timed_out or (result.returncode not in (0, 1, 123) and not findings):
         raise tool_failure("black", result)
@@ -285,9 +293,10 @@ async def mypy_strict(ctx: CheckContext) -> Outcome:
     cache = installed.python.parent.parent / ".evals-mypy-cache"
     env = {**tool_env(), "MYPYPATH": str(ctx.project / "src")}
     argv = mypy_argv(installed, cache)
-    result = await run(
-        argv, cwd=ctx.project, env=env, timeout_s=TOOL_TIMEOUT_S, output_cap=JSON_OUTPUT_CAP
-    )
+    async with machine_load(ctx.facts):
+        result = await run(
+            argv, cwd=ctx.project, env=env, timeout_s=TOOL_TIMEOUT_S, output_cap=JSON_OUTPUT_CAP
+        )
     findings = mypy_findings(result.stdout)
     if result.timed_out or (result.returncode != 0 and not findings):
         raise tool_failure("mypy", result)
@@ -326,9 +335,14 @@ async def bandit_scan(ctx: CheckContext) -> Outcome:
         return Outcome.failed(f"no Python package at {APP_DIR}")
     argv = [tool("bandit"), "-r", APP_DIR, "-ll", "-ii", "-f", "json", "-q"]
     argv += ["--ini", str(TOOLCONFIG / "bandit.ini")]
-    result = await run(
-        argv, cwd=ctx.project, env=tool_env(), timeout_s=TOOL_TIMEOUT_S, output_cap=JSON_OUTPUT_CAP
-    )
+    async with machine_load(ctx.facts):
+        result = await run(
+            argv,
+            cwd=ctx.project,
+            env=tool_env(),
+            timeout_s=TOOL_TIMEOUT_S,
+            output_cap=JSON_OUTPUT_CAP,
+        )
     try:
         findings = bandit_findings(result.stdout)
     except (ValueError, KeyError, TypeError):

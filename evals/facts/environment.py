@@ -31,10 +31,10 @@ from evals.context import Facts, FactUnavailable
 from evals.model import Finding, Outcome
 from evals.procs import ProcResult, run
 from evals.registry import FactKey, provides
+from evals.workspace import default_cache_dir
 
 # Bump when the way environments are built changes, so old cache entries are not reused.
 RECIPE_VERSION = "1"
-DEFAULT_CACHE_DIR = Path.home() / ".cache" / "fastapi-command-evals"
 PYPI_SIMPLE = "https://pypi.org/simple/"
 REQUIRED_TOOLS = {"coverage": "coverage[toml]>=7.5", "pytest": "pytest>=8"}
 DEV_EXTRAS = ("dev", "test", "tests", "testing")
@@ -137,7 +137,7 @@ def dependency_fingerprint(project: Path) -> str:
 
 def envs_root(cache_dir: Path | None) -> Path:
     """Directory holding the cached environments for a run's ``cache_dir`` option."""
-    return (cache_dir or DEFAULT_CACHE_DIR) / "envs"
+    return (cache_dir or default_cache_dir()) / "envs"
 
 
 def site_packages_of(venv: Path) -> Path | None:

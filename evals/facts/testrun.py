@@ -20,6 +20,7 @@ from xml.etree import ElementTree
 
 from evals.context import Facts
 from evals.facts.environment import INSTALLED_ENV
+from evals.facts.load_gate import machine_load
 from evals.facts.services import SERVICES
 from evals.model import Finding
 from evals.procs import ProcResult, run
@@ -221,7 +222,8 @@ async def _run_suite(facts: Facts, scratch: Path, env: dict[str, str]) -> ProcRe
     argv = [python, "-m", "coverage", "run", f"--rcfile={COVERAGE_RC}", "-m", "pytest"]
     argv += ["-o", "addopts=", "-o", "junit_family=xunit1", "-p", "no:cacheprovider", "-q"]
     argv += [f"--junitxml={scratch / 'junit.xml'}"]
-    return await run(argv, cwd=facts.project, env=env, timeout_s=facts.options.timeout_s)
+    async with machine_load(facts):
+        return await run(argv, cwd=facts.project, env=env, timeout_s=facts.options.timeout_s)
 
 
 async def _coverage_json(facts: Facts, scratch: Path, env: dict[str, str]) -> dict[str, object]:

@@ -17,16 +17,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.client
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,13 @@ ROOT = Path(__file__).resolve().parents[1]
 CONCURRENCY = 64
 DURATION_S = float(os.environ.get("BENCH_DURATION_S", "10"))
 EVENTS = int(os.environ.get("BENCH_EVENTS", "5000"))
+# Each app is measured in ROUNDS interleaved segments (layered, bare, layered,
+# bare, ...) so that load from other jobs on a shared machine hits both alike.
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))
+# Pool sized to the concurrency (split across workers), for both apps.
+POOL = int(os.environ.get("BENCH_POOL", str(CONCURRENCY)))
+WARMUP_S = 2.0
 BODY = json.dumps(
     {
         "customer_id": "bench",
@@ -53,6 +62,8 @@ BODY = json.dumps(
         "items": [{"sku": "SKU-1", "quantity": 2, "unit_price": "19.99"}],
     }
 ).encode()
+_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)", re.IGNORECASE)
+_CLIENT_ERRORS = (ConnectionError, asyncio.IncompleteReadError, ValueError)
 
 
 @dataclass
@@ -66,6 +77,28 @@ class HttpResult:
     p50_ms: float
     p95_ms: float
     p99_ms: float
+
+
+@dataclass
+class Samples:
+    """Latencies, errors and measured time accumulated over segments."""
+
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    seconds: float = 0.0
+
+    def result(self, name: str) -> HttpResult:
+        """Summarise the samples."""
+        cuts = statistics.quantiles(self.latencies, n=100)
+        return HttpResult(
+            name,
+            len(self.latencies),
+            self.errors,
+            round(len(self.latencies) / self.seconds, 1),
+            round(cuts[49] * 1000, 2),
+            round(cuts[94] * 1000, 2),
+            round(cuts[98] * 1000, 2),
+        )
 
 
 async def _one_connection(
@@ -88,7 +121,7 @@ async def _one_connection(
                 status = await _exchange(reader, writer, make_request())
                 latencies.append(time.perf_counter() - started)
                 errors += status >= 400  # noqa: PLR2004 - HTTP error threshold
-        except (ConnectionError, asyncio.IncompleteReadError, IndexError):
+        except _CLIENT_ERRORS:
             errors += 1
         finally:
             writer.close()
@@ -98,15 +131,16 @@ async def _one_connection(
 async def _exchange(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
 ) -> int:
-    """Write one request and read one response; return its status code."""
+    """Write one request and read one response; return its status code.
+
+    The head is read in one call and only Content-Length is parsed, so the
+    client spends as little CPU as possible (it shares the machine).
+    """
     writer.write(request)
-    status = int((await reader.readline()).split()[1])
-    length = 0
-    while (line := await reader.readline()) not in (b"\r\n", b""):
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":")[1])
-    await reader.readexactly(length)
-    return status
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = _CONTENT_LENGTH.search(head)
+    await reader.readexactly(int(length.group(1)) if length else 0)
+    return int(head[9:12])
 
 
 def _get(path: Callable[[], str]) -> Callable[[], bytes]:
@@ -124,35 +158,29 @@ def _post(path: str) -> Callable[[], bytes]:
     return lambda: head + BODY
 
 
-async def load(name: str, port: int, make_request: Callable[[], bytes]) -> HttpResult:
-    """Drive ``CONCURRENCY`` connections for ``DURATION_S`` (after a warm-up)."""
-    warmup: list[float] = []
-    await asyncio.gather(
-        *[
-            _one_connection(port, make_request, time.perf_counter() + 1, warmup)
-            for _ in range(CONCURRENCY)
-        ]
-    )
-    latencies: list[float] = []
-    started = time.perf_counter()
-    deadline = started + DURATION_S
+async def _drive(
+    port: int, make_request: Callable[[], bytes], deadline: float, into: list[float]
+) -> int:
+    """Run ``CONCURRENCY`` connections until ``deadline``; return the errors."""
     errors = await asyncio.gather(
         *[
-            _one_connection(port, make_request, deadline, latencies)
+            _one_connection(port, make_request, deadline, into)
             for _ in range(CONCURRENCY)
         ]
     )
-    elapsed = time.perf_counter() - started
-    cuts = statistics.quantiles(latencies, n=100)
-    return HttpResult(
-        name,
-        len(latencies),
-        sum(errors),
-        round(len(latencies) / elapsed, 1),
-        round(cuts[49] * 1000, 2),
-        round(cuts[94] * 1000, 2),
-        round(cuts[98] * 1000, 2),
+    return sum(errors)
+
+
+async def load(
+    port: int, make_request: Callable[[], bytes], seconds: float, samples: Samples
+) -> None:
+    """Warm up, then measure one segment of ``seconds`` into ``samples``."""
+    await _drive(port, make_request, time.perf_counter() + WARMUP_S, [])
+    started = time.perf_counter()
+    samples.errors += await _drive(
+        port, make_request, started + seconds, samples.latencies
     )
+    samples.seconds += time.perf_counter() - started
 
 
 @contextlib.contextmanager
@@ -166,10 +194,25 @@ def server(args: list[str], env: dict[str, str], port: int) -> Iterator[None]:
     )
     try:
         infra.wait_for_port(port, timeout_s=30)
+        _wait_for_http(port)
         yield
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def _wait_for_http(port: int, timeout_s: float = 30.0) -> None:
+    """Block until the server answers HTTP (any status) on ``port``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/health/live")
+            connection.getresponse().read()
+            connection.close()
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"no HTTP answer on 127.0.0.1:{port} after {timeout_s}s")
 
 
 async def seed_orders(settings: Settings, count: int) -> list[str]:
@@ -197,36 +240,65 @@ async def seed_orders(settings: Settings, count: int) -> list[str]:
     return ids
 
 
-async def bench_http(settings: Settings, env: dict[str, str]) -> list[HttpResult]:
-    """Layered API vs bare endpoint, GET by id and POST."""
+def _servers(
+    env: dict[str, str], port: int
+) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """Command line and environment of the layered and the bare app.
+
+    Both get the same worker count, the same pool size and no access log.
+    """
+    layered_env = {
+        **env,
+        "API_PORT": str(port),
+        "API_WORKERS": str(WORKERS),
+        "LOG_LEVEL": "WARNING",
+        "DB_POOL_SIZE": str(POOL // WORKERS),
+        "DB_MAX_OVERFLOW": "0",
+    }
+    bare_args = ["-m", "uvicorn", "scripts.bench_bare:app", "--port", str(port)]
+    bare_args += ["--workers", str(WORKERS), "--log-level", "warning"]
+    bare_env = {**env, "BENCH_POOL": str(POOL // WORKERS)}
+    return {
+        "layered": (["-m", "app.entrypoints", "api"], layered_env),
+        "bare": ([*bare_args, "--no-access-log"], bare_env),
+    }
+
+
+async def bench_http(
+    settings: Settings, env: dict[str, str], loads: list[float]
+) -> list[HttpResult]:
+    """Layered API vs bare endpoint, GET by id and POST, in interleaved rounds.
+
+    Only one app runs at a time (each gets the machine and its own pool);
+    ``loads`` receives the 1-minute load average at the start of each segment.
+    """
     ids = await seed_orders(settings, 2000)
     counter = iter(range(10**9))
 
     def pick(prefix: str) -> Callable[[], str]:
         return lambda: f"{prefix}/{ids[next(counter) % len(ids)]}"
 
-    api_port, bare_port = infra.free_port(), infra.free_port()
-    # Same pool capacity as the bare app (20 connections, no overflow churn).
-    api_env = {
-        **env,
-        "API_PORT": str(api_port),
-        "LOG_LEVEL": "WARNING",
-        "DB_POOL_SIZE": os.environ.get("BENCH_POOL", "20"),
-        "DB_MAX_OVERFLOW": "0",
+    requests = {
+        "layered": {"GET": _get(pick("/orders")), "POST": _post("/orders")},
+        "bare": {"GET": _get(pick("/bare/orders")), "POST": _post("/bare/orders")},
     }
-    bare_args = ["-m", "uvicorn", "scripts.bench_bare:app", "--port", str(bare_port)]
-    with (
-        server(["-m", "app.entrypoints", "api"], api_env, api_port),
-        server([*bare_args, "--log-level", "warning"], env, bare_port),
-    ):
-        return [
-            await load("GET /orders/{id} (layered)", api_port, _get(pick("/orders"))),
-            await load(
-                "GET /bare/orders/{id} (bare)", bare_port, _get(pick("/bare/orders"))
-            ),
-            await load("POST /orders (layered)", api_port, _post("/orders")),
-            await load("POST /bare/orders (bare)", bare_port, _post("/bare/orders")),
-        ]
+    samples = {(app, verb): Samples() for app in requests for verb in ("GET", "POST")}
+    port = infra.free_port()
+    for _ in range(ROUNDS):
+        for app, (args, app_env) in _servers(env, port).items():
+            with server(args, app_env, port):
+                for verb, make_request in requests[app].items():
+                    loads.append(os.getloadavg()[0])
+                    await load(
+                        port, make_request, DURATION_S / ROUNDS, samples[app, verb]
+                    )
+    names = {
+        ("layered", "GET"): "GET /orders/{id} (layered)",
+        ("bare", "GET"): "GET /bare/orders/{id} (bare)",
+        ("layered", "POST"): "POST /orders (layered)",
+        ("bare", "POST"): "POST /bare/orders (bare)",
+    }
+    return [samples[key].result(name) for key, name in names.items()]
 
 
 async def bench_relay(settings: Settings) -> dict[str, float]:
@@ -375,29 +447,47 @@ def _env_settings(settings: Settings) -> dict[str, Any]:
     }
 
 
+def cpu_model() -> str:
+    """The CPU model name from /proc/cpuinfo (Linux), else the platform's."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
 def report(
-    http: list[HttpResult], relay: dict[str, float], consumer: dict[str, float]
+    http_results: list[HttpResult],
+    relay: dict[str, float],
+    consumer: dict[str, float],
+    loads: list[float],
 ) -> dict[str, Any]:
     """Print the table and return the JSON document."""
     columns = ("req/s", "p50 ms", "p95 ms", "p99 ms", "errors")
     print("\n" + f"{'scenario':36}" + "".join(f"{c:>9}" for c in columns))
-    for row in http:
+    for row in http_results:
         values = (row.rps, row.p50_ms, row.p95_ms, row.p99_ms, row.errors)
         print(f"{row.name:36}" + "".join(f"{v:>9}" for v in values))
-    ratio = http[0].rps / http[1].rps
+    ratio = http_results[0].rps / http_results[1].rps
     print(f"\nGET layered/bare throughput ratio: {ratio:.2f} (target >= 0.6)")
     print(f"relay:    {relay['events_per_s']:.0f} events/s ({relay['events']} events)")
     rate, count = consumer["events_per_s"], consumer["events"]
     print(f"consumer: {rate:.0f} events/s ({count} events)")
+    print(f"1-min load average during the run: {loads}")
     return {
         "machine": {
+            "cpu": cpu_model(),
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
+            "load_average_1m": loads,
         },
         "concurrency": CONCURRENCY,
         "duration_s": DURATION_S,
-        "http": [asdict(row) for row in http],
+        "rounds": ROUNDS,
+        "workers_per_app": WORKERS,
+        "pool_per_app": POOL,
+        "http": [asdict(row) for row in http_results],
         "get_ratio_layered_vs_bare": round(ratio, 3),
         "relay": relay,
         "consumer": consumer,
@@ -406,11 +496,15 @@ def report(
 
 async def main() -> None:
     """Run every scenario and write bench-results/bench.json."""
+    loads: list[float] = []
     async with stack() as (settings, env):
-        http = await bench_http(settings, env)
+        http_results = await bench_http(settings, env, loads)
+        loads.append(os.getloadavg()[0])
         relay = await bench_relay(settings)
+        loads.append(os.getloadavg()[0])
         consumer = await bench_consumer(settings)
-    document = report(http, relay, consumer)
+        loads.append(os.getloadavg()[0])
+    document = report(http_results, relay, consumer, loads)
     out = ROOT / "bench-results"
     out.mkdir(exist_ok=True)
     (out / "bench.json").write_text(json.dumps(document, indent=2))

@@ -20,9 +20,10 @@ from fastapi import FastAPI, HTTPException, Request, Response
 
 @asynccontextmanager
 async def lifespan(application: FastAPI) -> AsyncIterator[None]:
-    """Open the asyncpg pool."""
+    """Open the asyncpg pool (``BENCH_POOL`` connections, like the layered app)."""
+    size = int(os.environ.get("BENCH_POOL", "64"))
     application.state.pool = await asyncpg.create_pool(
-        os.environ["BENCH_DSN"], min_size=10, max_size=20
+        os.environ["BENCH_DSN"], min_size=min(10, size), max_size=size
     )
     yield
     await application.state.pool.close()

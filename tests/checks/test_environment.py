@@ -233,11 +233,8 @@ def test_install_failure_reraises_harness_faults() -> None:
 # ------------------------------------------------------------------ embedded services
 
 
-@pytest.mark.slow
-@pytest.mark.full
-async def test_embedded_services_start_serve_and_stop(tmp_path: Path) -> None:
-    facts = _facts(_pip_project(tmp_path / "p"), tmp_path / "cache")
-    services: Services = await facts.get(SERVICES)
+async def _check_services(services: Services, tmp_path: Path) -> None:
+    """Both services answer; fresh databases are distinct and usable."""
     assert services.embedded_database
     assert services.env["KAFKA_ENABLE_IDEMPOTENCE"] == "false"
     first, second = await asyncio.gather(
@@ -249,6 +246,17 @@ async def test_embedded_services_start_serve_and_stop(tmp_path: Path) -> None:
     host, port = services.kafka_bootstrap.split(":")
     _reader, writer = await asyncio.open_connection(host, int(port))
     writer.close()
-    await run_cleanups(facts)
+
+
+@pytest.mark.slow
+@pytest.mark.full
+async def test_embedded_services_start_serve_and_stop(tmp_path: Path) -> None:
+    facts = _facts(_pip_project(tmp_path / "p"), tmp_path / "cache")
+    try:
+        services: Services = await facts.get(SERVICES)
+        await _check_services(services, tmp_path)
+    finally:
+        await run_cleanups(facts)
+    host, port = services.kafka_bootstrap.split(":")
     with pytest.raises(OSError):
         await asyncio.open_connection(host, int(port))

@@ -41,7 +41,9 @@ def run_api() -> None:
         "app.main:app",
         host=settings.api_host,
         port=settings.api_port,
+        workers=settings.api_workers,
         log_config=None,
+        access_log=False,  # our middleware writes the access log
         timeout_graceful_shutdown=10,
     )
 

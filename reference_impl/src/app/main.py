@@ -11,7 +11,11 @@ from app.api.errors import register_exception_handlers
 from app.api.middleware import CorrelationIdMiddleware
 from app.api.routes import health, orders
 from app.core.config import Settings, load_settings
-from app.core.database import create_engine, create_session_factory
+from app.core.database import (
+    create_engine,
+    create_read_session_factory,
+    create_session_factory,
+)
 from app.core.logging import configure_logging
 from app.kafka.producer import EventPublisher, build_producer
 from app.services.health import ReadinessCache
@@ -40,6 +44,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.settings = settings
     app.state.engine = create_engine(settings)
     app.state.session_factory = create_session_factory(app.state.engine)
+    app.state.read_session_factory = create_read_session_factory(app.state.engine)
     app.state.publisher = EventPublisher(lambda: build_producer(settings))
     app.state.readiness_cache = ReadinessCache(ttl_s=settings.health_cache_ttl_s)
     await app.state.publisher.start()

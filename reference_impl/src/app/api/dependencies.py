@@ -15,6 +15,8 @@ from app.core.logging import get_correlation_id
 from app.services.health import HealthService
 from app.services.orders import OrderService, create_order_service
 
+READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
+
 
 async def get_app_settings(request: Request) -> Settings:
     """Return the settings the application was started with.
@@ -35,17 +37,26 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """Provide one session per request: commit on success, roll back on error.
 
+    ``GET``/``HEAD`` requests only read, so they get an autocommit session
+    (no ``BEGIN``/``COMMIT`` round trips); every other method gets a
+    transaction.
+
     Args:
         request: The current request.
 
     Yields:
         The request's session.
     """
-    async with session_scope(request.app.state.session_factory) as session:
+    state = request.app.state
+    reads = request.method in READ_ONLY_METHODS
+    factory = state.read_session_factory if reads else state.session_factory
+    async with session_scope(factory) as session:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the commit runs before the response is sent, so a failed
+# commit becomes an error response instead of happening after a 2xx.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 async def get_request_correlation_id() -> str | None:

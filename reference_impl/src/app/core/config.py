@@ -29,13 +29,14 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
+    api_workers: int = Field(default=1, ge=1)
 
     database_url: SecretStr
     db_pool_size: int = Field(default=20, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
     db_pool_timeout: float = Field(default=5.0, gt=0)
     db_pool_recycle: int = Field(default=1800, ge=-1)
-    db_pool_pre_ping: bool = True
+    db_pool_pre_ping: bool = False
     db_echo: bool = False
 
     kafka_bootstrap_servers: str = Field(min_length=1)

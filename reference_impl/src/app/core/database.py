@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -27,7 +29,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     Returns:
         A lazily-connecting async engine.
     """
-    return create_async_engine(
+    engine = create_async_engine(
         settings.database_url.get_secret_value(),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
@@ -36,6 +38,31 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_pre_ping=settings.db_pool_pre_ping,
         echo=settings.db_echo,
     )
+    event.listen(engine.sync_engine, "checkout", reject_closed_connection)
+    return engine
+
+
+def reject_closed_connection(
+    dbapi_connection: Any, connection_record: Any, connection_proxy: Any
+) -> None:
+    """Pool ``checkout`` hook: replace connections the server has closed.
+
+    A local check with no round trip (asyncpg notices a closed socket), so
+    it runs on every checkout. ``pool_pre_ping`` additionally catches
+    silently dropped connections, at the price of three round trips per
+    checkout with asyncpg (``BEGIN``, ``;``, ``ROLLBACK``).
+
+    Args:
+        dbapi_connection: The pooled DBAPI connection (unused).
+        connection_record: Its pool record, holding the driver connection.
+        connection_proxy: The checkout proxy (unused).
+
+    Raises:
+        DisconnectionError: So the pool discards it and connects again.
+    """
+    if connection_record.driver_connection.is_closed():
+        msg = "connection was closed by the server"
+        raise DisconnectionError(msg)
 
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
@@ -48,6 +75,24 @@ def create_session_factory(engine: AsyncEngine) -> SessionFactory:
         A factory producing sessions that keep loaded objects after commit.
     """
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def create_read_session_factory(engine: AsyncEngine) -> SessionFactory:
+    """Create the session factory for read-only requests.
+
+    Its sessions run in autocommit mode, so a read costs no ``BEGIN`` /
+    ``COMMIT`` round trips; each statement is still atomic on its own. Use
+    it only for units of work that write nothing.
+
+    Args:
+        engine: The async engine (its pool is shared).
+
+    Returns:
+        A factory producing autocommit sessions.
+    """
+    return create_session_factory(
+        engine.execution_options(isolation_level="AUTOCOMMIT")
+    )
 
 
 @asynccontextmanager

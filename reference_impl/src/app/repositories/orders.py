@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, select, tuple_
+from sqlalchemy import Select, bindparam, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -68,6 +69,45 @@ class OrderRepository:
             statement = statement.with_for_update(of=Order)
         result = await self._session.execute(statement)
         return result.unique().scalar_one_or_none()
+
+    async def lock_statuses(
+        self, order_ids: Collection[uuid.UUID]
+    ) -> dict[uuid.UUID, str]:
+        """Lock several orders (in id order, so lockers never deadlock).
+
+        Args:
+            order_ids: The orders to lock.
+
+        Returns:
+            The current status of each order found, by id.
+        """
+        if not order_ids:
+            return {}
+        statement = (
+            select(Order.id, Order.status)
+            .where(Order.id.in_(order_ids))
+            .order_by(Order.id)
+            .with_for_update()
+        )
+        result = await self._session.execute(statement)
+        return {row.id: row.status for row in result}
+
+    async def set_statuses(self, statuses: Mapping[uuid.UUID, str]) -> None:
+        """Set the status of several orders in one batched ``UPDATE``.
+
+        Args:
+            statuses: New status by order id (``updated_at`` moves too).
+        """
+        if not statuses:
+            return
+        statement = (
+            update(Order)
+            .where(Order.id == bindparam("order_id"))
+            .values(status=bindparam("new_status"))
+            .execution_options(synchronize_session=False, dml_strategy="core_only")
+        )
+        params = [{"order_id": k, "new_status": v} for k, v in statuses.items()]
+        await self._session.execute(statement, params)
 
     async def search(self, query: OrderQuery) -> list[Order]:
         """List orders newest first using keyset pagination.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,3 +41,27 @@ class ProcessedEventRepository:
         )
         result = await self._session.execute(statement)
         return result.scalar_one_or_none() is not None
+
+    async def record_many(
+        self, events: Sequence[tuple[uuid.UUID, str]], *, topic: str
+    ) -> set[uuid.UUID]:
+        """Insert every event id not seen yet, in one statement.
+
+        Args:
+            events: ``(event_id, event_type)`` pairs; ids may repeat.
+            topic: Topic the events were consumed from.
+
+        Returns:
+            The ids seen for the first time (each at most once).
+        """
+        if not events:
+            return set()
+        rows = [{"event_id": i, "event_type": t, "topic": topic} for i, t in events]
+        statement = (
+            insert(ProcessedEvent)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=[ProcessedEvent.event_id])
+            .returning(ProcessedEvent.event_id)
+        )
+        result = await self._session.execute(statement)
+        return set(result.scalars().all())

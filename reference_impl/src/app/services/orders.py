@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from pydantic import BaseModel
@@ -21,6 +23,23 @@ from app.schemas.events import (
 )
 from app.schemas.orders import OrderCreate, OrderFilters, OrderOut, OrderPage
 from app.services.pagination import decode_cursor, encode_cursor
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentResult:
+    """One payment outcome to apply to an order.
+
+    Attributes:
+        order_id: The paid order.
+        payment_id: Id of the payment.
+        reason: Failure reason; ``None`` means the payment succeeded.
+        correlation_id: Correlation id carried by the payment event.
+    """
+
+    order_id: uuid.UUID
+    payment_id: str
+    reason: str | None
+    correlation_id: str | None
 
 
 class OrderService:
@@ -57,7 +76,7 @@ class OrderService:
         Returns:
             The new order.
         """
-        order = await self._orders.add(_new_order(data))
+        order = _new_order(data)
         payload = OrderCreatedPayload(
             order_id=order.id,
             customer_id=order.customer_id,
@@ -65,8 +84,10 @@ class OrderService:
             total_amount=order.total_amount,
             items=[OrderItemPayload(**item.model_dump()) for item in data.items],
         )
-        self._stage(order, "OrderCreated", payload, correlation_id)
-        return order
+        # Staged first so that the order, its items and the event are
+        # written by one flush.
+        self._stage(order.id, "OrderCreated", payload, correlation_id)
+        return await self._orders.add(order)
 
     async def get_order(self, *, order_id: uuid.UUID) -> Order:
         """Fetch one order.
@@ -159,14 +180,57 @@ class OrderService:
         order = await self._locked(order_id)
         if order.status != OrderStatus.PENDING:
             return None
-        if reason is None:
-            target, event_type = OrderStatus.CONFIRMED, "OrderConfirmed"
-        else:
-            target, event_type = OrderStatus.REJECTED, "OrderRejected"
+        target, event_type = _payment_transition(reason)
         payload = OrderStatusChangedPayload(
             order_id=order.id, status=target.value, payment_id=payment_id, reason=reason
         )
         return await self._transition(order, event_type, payload, correlation_id)
+
+    async def apply_payment_results(
+        self, results: Sequence[PaymentResult]
+    ) -> list[bool]:
+        """Apply several payment results with set-based SQL.
+
+        One query locks every order involved, each result is decided in
+        order (a later result for the same order sees the earlier one's
+        effect), one batched ``UPDATE`` writes the new statuses and one
+        event per applied result is staged in the outbox.
+
+        Args:
+            results: Payment results, in the order they were received.
+
+        Returns:
+            Per result, whether it was applied (``False`` when the order was
+            no longer PENDING and the result is ignored).
+
+        Raises:
+            OrderNotFoundError: When any of the orders does not exist.
+        """
+        statuses = await self._orders.lock_statuses({r.order_id for r in results})
+        missing = [r.order_id for r in results if r.order_id not in statuses]
+        if missing:
+            raise OrderNotFoundError(missing[0])
+        before = dict(statuses)
+        applied = [self._decide(statuses, result) for result in results]
+        await self._orders.set_statuses(
+            {key: value for key, value in statuses.items() if before[key] != value}
+        )
+        return applied
+
+    def _decide(self, statuses: dict[uuid.UUID, str], result: PaymentResult) -> bool:
+        """Move a PENDING order to its payment outcome in ``statuses``; stage it."""
+        if statuses[result.order_id] != OrderStatus.PENDING:
+            return False
+        target, event_type = _payment_transition(result.reason)
+        statuses[result.order_id] = target.value
+        payload = OrderStatusChangedPayload(
+            order_id=result.order_id,
+            status=target.value,
+            payment_id=result.payment_id,
+            reason=result.reason,
+        )
+        self._stage(result.order_id, event_type, payload, result.correlation_id)
+        return True
 
     async def _locked(self, order_id: uuid.UUID) -> Order:
         """Load an order with a row lock, or raise when it is missing."""
@@ -185,28 +249,35 @@ class OrderService:
         """Move ``order`` to ``payload.status`` and stage the matching event."""
         order.status = payload.status
         order = await self._orders.save(order)
-        self._stage(order, event_type, payload, correlation_id)
+        self._stage(order.id, event_type, payload, correlation_id)
         return order
 
     def _stage(
         self,
-        order: Order,
+        order_id: uuid.UUID,
         event_type: str,
         payload: BaseModel,
         correlation_id: str | None,
     ) -> None:
-        """Add the event for ``order`` to the outbox (same transaction)."""
+        """Add the event for order ``order_id`` to the outbox (same transaction)."""
         envelope = build_envelope(event_type, payload, correlation_id)
         self._outbox.add(
             OutboxEvent(
                 id=envelope.event_id,
                 topic=self._topic,
-                key=str(order.id),
+                key=str(order_id),
                 event_type=event_type,
                 payload=envelope.model_dump(mode="json"),
                 correlation_id=correlation_id,
             )
         )
+
+
+def _payment_transition(reason: str | None) -> tuple[OrderStatus, str]:
+    """Target status and event type of a payment result (``None``: succeeded)."""
+    if reason is None:
+        return OrderStatus.CONFIRMED, "OrderConfirmed"
+    return OrderStatus.REJECTED, "OrderRejected"
 
 
 def _new_order(data: OrderCreate) -> Order:

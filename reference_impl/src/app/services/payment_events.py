@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Sequence
 from enum import StrEnum
 
@@ -15,7 +16,7 @@ from app.schemas.events import (
     PaymentFailedPayload,
     PaymentPayload,
 )
-from app.services.orders import create_order_service
+from app.services.orders import PaymentResult, create_order_service
 
 logger = logging.getLogger(__name__)
 
@@ -70,9 +71,11 @@ class PaymentEventService:
     ) -> list[ProcessingOutcome]:
         """Apply several payment results in one transaction (all or nothing).
 
-        One commit per batch instead of per event is what makes the consumer
-        fast; if any event fails the whole batch rolls back and the caller
-        falls back to :meth:`handle` for each event.
+        Set-based: one insert records every event id (``ON CONFLICT DO
+        NOTHING``), one query locks the orders, one batched update writes
+        their statuses and the events are staged together, under one commit.
+        If anything fails the whole batch rolls back and the caller falls
+        back to :meth:`handle` for each event.
 
         Args:
             events: Validated envelopes and payloads, in partition order.
@@ -82,7 +85,31 @@ class PaymentEventService:
             One outcome per event.
         """
         async with session_scope(self._sessions) as session:
-            return [await self._apply(session, e, p, topic) for e, p in events]
+            return await self._apply_batch(session, events, topic)
+
+    async def _apply_batch(
+        self,
+        session: AsyncSession,
+        events: Sequence[tuple[EventEnvelope, PaymentPayload]],
+        topic: str,
+    ) -> list[ProcessingOutcome]:
+        """Record all event ids at once, then apply the new ones set-based."""
+        new_ids = await ProcessedEventRepository(session).record_many(
+            [(envelope.event_id, envelope.event_type) for envelope, _ in events],
+            topic=topic,
+        )
+        fresh = _first_sightings(events, new_ids)
+        service = create_order_service(session, orders_topic=self._orders_topic)
+        results = [
+            _payment_result(*event)
+            for event, new in zip(events, fresh, strict=True)
+            if new
+        ]
+        applied = iter(await service.apply_payment_results(results))
+        return [
+            _applied_or_ignored(next(applied)) if new else ProcessingOutcome.DUPLICATE
+            for new in fresh
+        ]
 
     async def _apply(
         self,
@@ -104,9 +131,39 @@ class PaymentEventService:
             reason=_failure_reason(payload),
             correlation_id=envelope.correlation_id,
         )
-        return ProcessingOutcome.APPLIED if order else ProcessingOutcome.IGNORED
+        return _applied_or_ignored(order is not None)
 
 
 def _failure_reason(payload: PaymentPayload) -> str | None:
     """Return the failure reason, or ``None`` for a successful payment."""
     return payload.reason if isinstance(payload, PaymentFailedPayload) else None
+
+
+def _payment_result(envelope: EventEnvelope, payload: PaymentPayload) -> PaymentResult:
+    """The order-level payment result an event carries."""
+    return PaymentResult(
+        order_id=payload.order_id,
+        payment_id=payload.payment_id,
+        reason=_failure_reason(payload),
+        correlation_id=envelope.correlation_id,
+    )
+
+
+def _first_sightings(
+    events: Sequence[tuple[EventEnvelope, PaymentPayload]], new_ids: set[uuid.UUID]
+) -> list[bool]:
+    """Per event, whether it is the first delivery of a newly recorded id.
+
+    A duplicate inside the same batch counts as a duplicate too.
+    """
+    unseen = set(new_ids)
+    flags = []
+    for envelope, _ in events:
+        flags.append(envelope.event_id in unseen)
+        unseen.discard(envelope.event_id)
+    return flags
+
+
+def _applied_or_ignored(applied: bool) -> ProcessingOutcome:
+    """Outcome of a new event: applied, or ignored (order no longer PENDING)."""
+    return ProcessingOutcome.APPLIED if applied else ProcessingOutcome.IGNORED
