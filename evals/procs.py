@@ -103,15 +103,10 @@ async def run(
     process = await _spawn(argv, cwd, env)
     out, err = _CappedReader(output_cap), _CappedReader(output_cap)
     timed_out = not await _wait(process, out, err, timeout_s)
-    return ProcResult(
-        tuple(argv),
-        None if timed_out else process.returncode,
-        out.text(),
-        err.text(),
-        timed_out,
-        out.truncated or err.truncated,
-        time.monotonic() - started,
-    )
+    code = None if timed_out else process.returncode
+    truncated = out.truncated or err.truncated
+    elapsed = time.monotonic() - started
+    return ProcResult(tuple(argv), code, out.text(), err.text(), timed_out, truncated, elapsed)
 
 
 async def _spawn(

@@ -220,6 +220,20 @@ def _write_black_config(workdir: Path, line_length: int) -> Path:
     return config
 
 
+async def run_tool(
+    ctx: CheckContext, argv: list[str], env: dict[str, str] | None = None
+) -> ProcResult:
+    """Run one harness tool in the project copy, holding the run's load gate shared."""
+    async with machine_load(ctx.facts):
+        return await run(
+            argv,
+            cwd=ctx.project,
+            env=env or tool_env(),
+            timeout_s=TOOL_TIMEOUT_S,
+            output_cap=JSON_OUTPUT_CAP,
+        )
+
+
 @check("format.black")
 async def black_format(ctx: CheckContext) -> Outcome:
     """``black --check`` (project line length, nothing else) would change no file."""
@@ -231,14 +245,7 @@ async def black_format(ctx: CheckContext) -> Outcome:
     workdir = ctx.facts.options.workdir
     config = await asyncio.to_thread(_write_black_config, workdir, length)
     argv = [tool("black"), "--check", "--config", str(config), *targets]
-    async with machine_load(ctx.facts):
-        result = await run(
-            argv,
-            cwd=ctx.project,
-            env=tool_env(),
-            timeout_s=TOOL_TIMEOUT_S,
-            output_cap=JSON_OUTPUT_CAP,
-        )
+    result = await run_tool(ctx, argv)
     findings = black_findings(result.stderr)
     if result.timed_out or (result.returncode not in (0, 1, 123) and not findings):
         raise tool_failure("black", result)
@@ -293,10 +300,7 @@ async def mypy_strict(ctx: CheckContext) -> Outcome:
     cache = installed.python.parent.parent / ".evals-mypy-cache"
     env = {**tool_env(), "MYPYPATH": str(ctx.project / "src")}
     argv = mypy_argv(installed, cache)
-    async with machine_load(ctx.facts):
-        result = await run(
-            argv, cwd=ctx.project, env=env, timeout_s=TOOL_TIMEOUT_S, output_cap=JSON_OUTPUT_CAP
-        )
+    result = await run_tool(ctx, argv, env)
     findings = mypy_findings(result.stdout)
     if result.timed_out or (result.returncode != 0 and not findings):
         raise tool_failure("mypy", result)
@@ -335,14 +339,7 @@ async def bandit_scan(ctx: CheckContext) -> Outcome:
         return Outcome.failed(f"no Python package at {APP_DIR}")
     argv = [tool("bandit"), "-r", APP_DIR, "-ll", "-ii", "-f", "json", "-q"]
     argv += ["--ini", str(TOOLCONFIG / "bandit.ini")]
-    async with machine_load(ctx.facts):
-        result = await run(
-            argv,
-            cwd=ctx.project,
-            env=tool_env(),
-            timeout_s=TOOL_TIMEOUT_S,
-            output_cap=JSON_OUTPUT_CAP,
-        )
+    result = await run_tool(ctx, argv)
     try:
         findings = bandit_findings(result.stdout)
     except (ValueError, KeyError, TypeError):
