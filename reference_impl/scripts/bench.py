@@ -5,12 +5,19 @@ Starts the stack (embedded PostgreSQL + Tansu unless ``DATABASE_URL`` /
 
 * ``GET /orders/{id}`` and ``POST /orders`` at 64 concurrent keep-alive
   connections against the layered API and against a bare FastAPI + asyncpg
-  app doing the same SQL (``scripts/bench_bare.py``);
+  app doing the same SQL (``scripts/bench_bare.py``). Both apps get the same
+  worker count (``BENCH_WORKERS``, default 1), a pool sized to the
+  concurrency (``BENCH_POOL``, default 64) and no access log; they run one at
+  a time, in ``BENCH_ROUNDS`` interleaved rounds (default 2), each segment
+  after a 2 s warm-up, so that load from other jobs hits both alike. The
+  load generator is a minimal raw-socket HTTP/1.1 client (one read per
+  response head) so that it takes little CPU from the apps it measures;
 * outbox relay throughput (events/s published and marked sent);
 * consumer throughput (payment events/s applied idempotently).
 
-Prints a table and writes ``bench-results/bench.json``. Traffic goes only to
-127.0.0.1 and every loop is bounded in time.
+Prints a table and writes ``bench-results/bench.json`` (with the CPU model
+and the load average during the run). Traffic goes only to 127.0.0.1 and
+every loop is bounded in time.
 """
 
 from __future__ import annotations

@@ -17,6 +17,8 @@ from typing import Any
 import asyncpg
 from fastapi import FastAPI, HTTPException, Request, Response
 
+from app.core.runtime import tune_garbage_collector
+
 
 @asynccontextmanager
 async def lifespan(application: FastAPI) -> AsyncIterator[None]:
@@ -25,6 +27,7 @@ async def lifespan(application: FastAPI) -> AsyncIterator[None]:
     application.state.pool = await asyncpg.create_pool(
         os.environ["BENCH_DSN"], min_size=min(10, size), max_size=size
     )
+    tune_garbage_collector()  # same runtime tuning as the layered app
     yield
     await application.state.pool.close()
 

@@ -15,6 +15,7 @@ from prometheus_client import start_http_server
 
 from app.core.config import Settings, load_settings
 from app.core.logging import configure_logging
+from app.core.runtime import tune_garbage_collector
 from app.exceptions import ConfigurationError
 from app.kafka.consumer import run_consumer as consume
 from app.kafka.relay import run_relay as relay
@@ -53,6 +54,7 @@ def run_relay() -> None:
     settings = _settings_or_exit()
     if settings.relay_metrics_port:
         start_http_server(settings.relay_metrics_port)
+    tune_garbage_collector()
     asyncio.run(relay(settings))
 
 
@@ -61,6 +63,7 @@ def run_consumer() -> None:
     settings = _settings_or_exit()
     if settings.consumer_metrics_port:
         start_http_server(settings.consumer_metrics_port)
+    tune_garbage_collector()
     asyncio.run(consume(settings))
 
 

@@ -17,6 +17,7 @@ from app.core.database import (
     create_session_factory,
 )
 from app.core.logging import configure_logging
+from app.core.runtime import tune_garbage_collector
 from app.kafka.producer import EventPublisher, build_producer
 from app.services.health import ReadinessCache
 
@@ -48,6 +49,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.publisher = EventPublisher(lambda: build_producer(settings))
     app.state.readiness_cache = ReadinessCache(ttl_s=settings.health_cache_ttl_s)
     await app.state.publisher.start()
+    tune_garbage_collector()  # start-up objects are permanent from here on
     try:
         yield
     finally:

@@ -137,3 +137,29 @@ async def test_processed_event_recorded_once(db_session: AsyncSession) -> None:
     first = await repository.record(event_id=event_id, event_type="X", topic="t")
     second = await repository.record(event_id=event_id, event_type="X", topic="t")
     assert (first, second) == (True, False)
+
+
+async def test_processed_events_recorded_in_bulk_once(db_session: AsyncSession) -> None:
+    repository = ProcessedEventRepository(db_session)
+    seen, new = uuid.uuid4(), uuid.uuid4()
+    assert await repository.record_many([(seen, "X")], topic="t") == {seen}
+    batch = [(seen, "X"), (new, "X"), (new, "X")]
+    assert await repository.record_many(batch, topic="t") == {new}
+    assert await repository.record_many([], topic="t") == set()
+
+
+async def test_lock_and_set_statuses(
+    db_session: AsyncSession, customer_id: str
+) -> None:
+    repository = OrderRepository(db_session)
+    first = await repository.add(_order(customer_id))
+    second = await repository.add(_order(customer_id))
+    statuses = await repository.lock_statuses({first.id, second.id, uuid.uuid4()})
+    assert statuses == {first.id: "PENDING", second.id: "PENDING"}
+    assert await repository.lock_statuses(set()) == {}
+    await repository.set_statuses({first.id: "CONFIRMED", second.id: "REJECTED"})
+    await repository.set_statuses({})
+    assert await repository.lock_statuses({first.id, second.id}) == {
+        first.id: "CONFIRMED",
+        second.id: "REJECTED",
+    }

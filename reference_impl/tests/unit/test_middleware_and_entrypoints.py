@@ -60,6 +60,8 @@ def test_run_api_starts_uvicorn(monkeypatch: pytest.MonkeyPatch) -> None:
     entrypoints.main(["api"])
     assert calls[0][0] == ("app.main:app",)
     assert calls[0][1]["log_config"] is None
+    assert calls[0][1]["workers"] == 1
+    assert calls[0][1]["access_log"] is False
 
 
 def test_worker_entrypoints_run_their_loops(monkeypatch: pytest.MonkeyPatch) -> None:

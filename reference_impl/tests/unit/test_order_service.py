@@ -13,7 +13,7 @@ import pytest
 from app.exceptions import InvalidStateTransitionError, OrderNotFoundError
 from app.models import Order, OrderItem, OrderStatus, OutboxEvent
 from app.schemas.orders import OrderCreate, OrderFilters
-from app.services.orders import OrderService
+from app.services.orders import OrderService, PaymentResult
 from app.services.pagination import decode_cursor, encode_cursor
 
 TOPIC = "orders.v1"
@@ -40,6 +40,8 @@ def orders() -> MagicMock:
     repository.save = AsyncMock(side_effect=lambda order: order)
     repository.get = AsyncMock(return_value=None)
     repository.search = AsyncMock(return_value=[])
+    repository.lock_statuses = AsyncMock(return_value={})
+    repository.set_statuses = AsyncMock()
     return repository
 
 
@@ -184,4 +186,48 @@ async def test_payment_result_for_non_pending_order_is_ignored(
         order_id=uuid.uuid4(), payment_id="p", reason=None, correlation_id=None
     )
     assert result is None
+    outbox.add.assert_not_called()
+
+
+def _result(order_id: uuid.UUID, reason: str | None = None) -> PaymentResult:
+    return PaymentResult(
+        order_id=order_id, payment_id="p-1", reason=reason, correlation_id="c"
+    )
+
+
+async def test_payment_results_are_applied_set_based(
+    service: OrderService, orders: MagicMock, outbox: MagicMock
+) -> None:
+    pending, rejected, cancelled = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    orders.lock_statuses.return_value = {
+        pending: "PENDING",
+        rejected: "PENDING",
+        cancelled: "CANCELLED",
+    }
+    applied = await service.apply_payment_results(
+        [
+            _result(pending),
+            _result(rejected, reason="declined"),
+            _result(cancelled),
+            _result(pending, reason="late failure"),
+        ]
+    )
+    assert applied == [True, True, False, False]
+    orders.lock_statuses.assert_awaited_once_with({pending, rejected, cancelled})
+    orders.set_statuses.assert_awaited_once_with(
+        {pending: "CONFIRMED", rejected: "REJECTED"}
+    )
+    staged = [call.args[0] for call in outbox.add.call_args_list]
+    assert [(e.key, e.event_type) for e in staged] == [
+        (str(pending), "OrderConfirmed"),
+        (str(rejected), "OrderRejected"),
+    ]
+
+
+async def test_payment_results_for_unknown_order_raise(
+    service: OrderService, orders: MagicMock, outbox: MagicMock
+) -> None:
+    with pytest.raises(OrderNotFoundError):
+        await service.apply_payment_results([_result(uuid.uuid4())])
+    orders.set_statuses.assert_not_awaited()
     outbox.add.assert_not_called()

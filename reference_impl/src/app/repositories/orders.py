@@ -13,6 +13,16 @@ from sqlalchemy.orm import joinedload
 
 from app.models.order import Order
 
+# Built once, with a bound parameter: constructing a statement (and its cache
+# key) on every call costs more CPU than running it. One round trip: items
+# come in the same query (LEFT JOIN); the row lock applies to the order only.
+_BY_ID = (
+    select(Order)
+    .where(Order.id == bindparam("order_id"))
+    .options(joinedload(Order.items))
+)
+_BY_ID_FOR_UPDATE = _BY_ID.with_for_update(of=Order)
+
 
 @dataclass(frozen=True, slots=True)
 class OrderQuery:
@@ -60,14 +70,8 @@ class OrderRepository:
         Returns:
             The order or ``None`` when it does not exist.
         """
-        # One round trip: items come in the same query (LEFT JOIN); the row
-        # lock applies to the order row only.
-        statement = (
-            select(Order).where(Order.id == order_id).options(joinedload(Order.items))
-        )
-        if for_update:
-            statement = statement.with_for_update(of=Order)
-        result = await self._session.execute(statement)
+        statement = _BY_ID_FOR_UPDATE if for_update else _BY_ID
+        result = await self._session.execute(statement, {"order_id": order_id})
         return result.unique().scalar_one_or_none()
 
     async def lock_statuses(

@@ -33,14 +33,7 @@ class ProcessedEventRepository:
         Returns:
             ``True`` when this is the first time the event is seen.
         """
-        statement = (
-            insert(ProcessedEvent)
-            .values(event_id=event_id, event_type=event_type, topic=topic)
-            .on_conflict_do_nothing(index_elements=[ProcessedEvent.event_id])
-            .returning(ProcessedEvent.event_id)
-        )
-        result = await self._session.execute(statement)
-        return result.scalar_one_or_none() is not None
+        return bool(await self.record_many([(event_id, event_type)], topic=topic))
 
     async def record_many(
         self, events: Sequence[tuple[uuid.UUID, str]], *, topic: str

@@ -71,9 +71,10 @@ class PaymentEventService:
     ) -> list[ProcessingOutcome]:
         """Apply several payment results in one transaction (all or nothing).
 
-        Set-based: one insert records every event id (``ON CONFLICT DO
-        NOTHING``), one query locks the orders, one batched update writes
-        their statuses and the events are staged together, under one commit.
+        Set-based: one insert records every new event id (ids already
+        recorded are skipped), one query locks the orders, one batched update
+        writes their statuses and the events are staged together, under one
+        commit.
         If anything fails the whole batch rolls back and the caller falls
         back to :meth:`handle` for each event.
 
@@ -94,11 +95,7 @@ class PaymentEventService:
         topic: str,
     ) -> list[ProcessingOutcome]:
         """Record all event ids at once, then apply the new ones set-based."""
-        new_ids = await ProcessedEventRepository(session).record_many(
-            [(envelope.event_id, envelope.event_type) for envelope, _ in events],
-            topic=topic,
-        )
-        fresh = _first_sightings(events, new_ids)
+        fresh = await _record_first_sightings(session, events, topic)
         service = create_order_service(session, orders_topic=self._orders_topic)
         results = [
             _payment_result(*event)
@@ -147,6 +144,19 @@ def _payment_result(envelope: EventEnvelope, payload: PaymentPayload) -> Payment
         reason=_failure_reason(payload),
         correlation_id=envelope.correlation_id,
     )
+
+
+async def _record_first_sightings(
+    session: AsyncSession,
+    events: Sequence[tuple[EventEnvelope, PaymentPayload]],
+    topic: str,
+) -> list[bool]:
+    """Record every event id in one statement; flag each event's first delivery."""
+    new_ids = await ProcessedEventRepository(session).record_many(
+        [(envelope.event_id, envelope.event_type) for envelope, _ in events],
+        topic=topic,
+    )
+    return _first_sightings(events, new_ids)
 
 
 def _first_sightings(
