@@ -8,12 +8,13 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.models import Order, OrderItem, OrderStatus, OutboxEvent
 from app.repositories.orders import OrderQuery, OrderRepository
 from app.repositories.outbox import OutboxRepository
 from app.repositories.processed_events import ProcessedEventRepository
+from app.schemas.orders import OrderCreate
 
 pytestmark = pytest.mark.integration
 
@@ -55,6 +56,67 @@ async def test_add_and_get_round_trip(
 
 async def test_get_unknown_returns_none(db_session: AsyncSession) -> None:
     assert await OrderRepository(db_session).get(uuid.uuid4()) is None
+
+
+def _create_request(customer_id: str) -> OrderCreate:
+    return OrderCreate.model_validate(
+        {
+            "customer_id": customer_id,
+            "currency": "EUR",
+            "items": [
+                {"sku": "B-2", "quantity": 1, "unit_price": "3.50"},
+                {"sku": "A-1", "quantity": 2, "unit_price": "1.25"},
+            ],
+        }
+    )
+
+
+async def test_create_and_get_view_round_trip(
+    db_session: AsyncSession, customer_id: str
+) -> None:
+    repository = OrderRepository(db_session)
+    order_id = uuid.uuid4()
+    created = await repository.create(
+        order_id=order_id,
+        status="PENDING",
+        data=_create_request(customer_id),
+        total=Decimal("6.00"),
+    )
+    viewed = await repository.get_view(order_id)
+    assert viewed == created
+    assert [item.sku for item in created.items] == ["B-2", "A-1"]
+    assert created.created_at is not None
+    loaded = await repository.get(order_id)
+    assert loaded is not None
+    assert [(i.sku, i.quantity) for i in loaded.items] == [("B-2", 1), ("A-1", 2)]
+    assert await repository.get_view(uuid.uuid4()) is None
+
+
+async def test_outbox_insert_writes_the_row(db_session: AsyncSession) -> None:
+    event = _event()
+    await OutboxRepository(db_session).insert(event)
+    stored = await db_session.get(OutboxEvent, event.id)
+    assert stored is not None
+    assert (stored.payload, stored.correlation_id) == (event.payload, "corr-1")
+    assert stored.created_at is not None
+
+
+async def test_plain_inserts_share_the_session_transaction(
+    engine: AsyncEngine, customer_id: str
+) -> None:
+    order_id, event = uuid.uuid4(), _event()
+    async with AsyncSession(engine) as session:
+        await OrderRepository(session).create(
+            order_id=order_id,
+            status="PENDING",
+            data=_create_request(customer_id),
+            total=Decimal("6.00"),
+        )
+        await OutboxRepository(session).insert(event)
+        await session.rollback()
+    async with AsyncSession(engine) as session:
+        assert await OrderRepository(session).get_view(order_id) is None
+        assert await session.get(OutboxEvent, event.id) is None
 
 
 async def test_search_filters_and_keyset(

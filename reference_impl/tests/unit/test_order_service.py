@@ -12,7 +12,7 @@ import pytest
 
 from app.exceptions import InvalidStateTransitionError, OrderNotFoundError
 from app.models import Order, OrderItem, OrderStatus, OutboxEvent
-from app.schemas.orders import OrderCreate, OrderFilters
+from app.schemas.orders import OrderCreate, OrderFilters, OrderOut
 from app.services.orders import OrderService, PaymentResult
 from app.services.pagination import decode_cursor, encode_cursor
 
@@ -33,12 +33,30 @@ def _order(status: OrderStatus = OrderStatus.PENDING, age_s: int = 0) -> Order:
     )
 
 
+async def _created(
+    *, order_id: uuid.UUID, status: str, data: OrderCreate, total: Decimal
+) -> OrderOut:
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+    return OrderOut.model_validate(
+        {
+            **data.model_dump(),
+            "id": order_id,
+            "status": status,
+            "total_amount": total,
+            "created_at": now,
+            "updated_at": now,
+        }
+    )
+
+
 @pytest.fixture
 def orders() -> MagicMock:
     repository = MagicMock()
     repository.add = AsyncMock(side_effect=lambda order: order)
     repository.save = AsyncMock(side_effect=lambda order: order)
     repository.get = AsyncMock(return_value=None)
+    repository.get_view = AsyncMock(return_value=None)
+    repository.create = AsyncMock(side_effect=_created)
     repository.search = AsyncMock(return_value=[])
     repository.lock_statuses = AsyncMock(return_value={})
     repository.set_statuses = AsyncMock()
@@ -47,7 +65,9 @@ def orders() -> MagicMock:
 
 @pytest.fixture
 def outbox() -> MagicMock:
-    return MagicMock()
+    repository = MagicMock()
+    repository.insert = AsyncMock()
+    return repository
 
 
 @pytest.fixture
@@ -62,7 +82,7 @@ def _staged(outbox: MagicMock) -> OutboxEvent:
 
 
 async def test_create_order_totals_items_and_stages_event(
-    service: OrderService, outbox: MagicMock
+    service: OrderService, orders: MagicMock, outbox: MagicMock
 ) -> None:
     data = OrderCreate.model_validate(
         {
@@ -77,7 +97,10 @@ async def test_create_order_totals_items_and_stages_event(
     order = await service.create_order(data=data, correlation_id="corr-9")
     assert order.total_amount == Decimal("5.50")
     assert order.status == OrderStatus.PENDING
-    event = _staged(outbox)
+    assert [item.sku for item in order.items] == ["A", "B"]
+    assert orders.create.await_args.kwargs["total"] == Decimal("5.50")
+    outbox.insert.assert_awaited_once()
+    event: OutboxEvent = outbox.insert.await_args.args[0]
     assert (event.topic, event.key, event.event_type) == (
         TOPIC,
         str(order.id),
@@ -94,8 +117,8 @@ async def test_get_order_missing_raises(service: OrderService) -> None:
 
 
 async def test_get_order_returns_it(service: OrderService, orders: MagicMock) -> None:
-    order = _order()
-    orders.get.return_value = order
+    order = OrderOut.model_validate(_order())
+    orders.get_view.return_value = order
     assert await service.get_order(order_id=order.id) is order
 
 

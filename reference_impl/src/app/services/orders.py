@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.exceptions import InvalidStateTransitionError, OrderNotFoundError
-from app.models.order import CANCELLABLE_STATUSES, Order, OrderItem, OrderStatus
+from app.models.order import CANCELLABLE_STATUSES, Order, OrderStatus
 from app.models.outbox import OutboxEvent
 from app.repositories.orders import OrderQuery, OrderRepository
 from app.repositories.outbox import OutboxRepository
@@ -66,7 +66,7 @@ class OrderService:
 
     async def create_order(
         self, *, data: OrderCreate, correlation_id: str | None
-    ) -> Order:
+    ) -> OrderOut:
         """Create a PENDING order and stage ``OrderCreated``.
 
         Args:
@@ -76,20 +76,22 @@ class OrderService:
         Returns:
             The new order.
         """
-        order = _new_order(data)
+        order_id = uuid.uuid4()
+        total = sum((i.unit_price * i.quantity for i in data.items), Decimal("0"))
         payload = OrderCreatedPayload(
-            order_id=order.id,
-            customer_id=order.customer_id,
-            currency=order.currency,
-            total_amount=order.total_amount,
+            order_id=order_id,
+            customer_id=data.customer_id,
+            currency=data.currency,
+            total_amount=total,
             items=[OrderItemPayload(**item.model_dump()) for item in data.items],
         )
-        # Staged first so that the order, its items and the event are
-        # written by one flush.
-        self._stage(order.id, "OrderCreated", payload, correlation_id)
-        return await self._orders.add(order)
+        event = self._event(order_id, "OrderCreated", payload, correlation_id)
+        await self._outbox.insert(event)
+        return await self._orders.create(
+            order_id=order_id, status=OrderStatus.PENDING.value, data=data, total=total
+        )
 
-    async def get_order(self, *, order_id: uuid.UUID) -> Order:
+    async def get_order(self, *, order_id: uuid.UUID) -> OrderOut:
         """Fetch one order.
 
         Args:
@@ -101,7 +103,7 @@ class OrderService:
         Raises:
             OrderNotFoundError: When it does not exist.
         """
-        order = await self._orders.get(order_id)
+        order = await self._orders.get_view(order_id)
         if order is None:
             raise OrderNotFoundError(order_id)
         return order
@@ -260,16 +262,24 @@ class OrderService:
         correlation_id: str | None,
     ) -> None:
         """Add the event for order ``order_id`` to the outbox (same transaction)."""
+        self._outbox.add(self._event(order_id, event_type, payload, correlation_id))
+
+    def _event(
+        self,
+        order_id: uuid.UUID,
+        event_type: str,
+        payload: BaseModel,
+        correlation_id: str | None,
+    ) -> OutboxEvent:
+        """Build the outbox row of an event about order ``order_id``."""
         envelope = build_envelope(event_type, payload, correlation_id)
-        self._outbox.add(
-            OutboxEvent(
-                id=envelope.event_id,
-                topic=self._topic,
-                key=str(order_id),
-                event_type=event_type,
-                payload=envelope.model_dump(mode="json"),
-                correlation_id=correlation_id,
-            )
+        return OutboxEvent(
+            id=envelope.event_id,
+            topic=self._topic,
+            key=str(order_id),
+            event_type=event_type,
+            payload=envelope.model_dump(mode="json"),
+            correlation_id=correlation_id,
         )
 
 
@@ -278,19 +288,6 @@ def _payment_transition(reason: str | None) -> tuple[OrderStatus, str]:
     if reason is None:
         return OrderStatus.CONFIRMED, "OrderConfirmed"
     return OrderStatus.REJECTED, "OrderRejected"
-
-
-def _new_order(data: OrderCreate) -> Order:
-    """Build a PENDING order (with its total) from a create request."""
-    total = sum((i.unit_price * i.quantity for i in data.items), Decimal("0"))
-    return Order(
-        id=uuid.uuid4(),
-        customer_id=data.customer_id,
-        currency=data.currency,
-        status=OrderStatus.PENDING.value,
-        total_amount=total,
-        items=[OrderItem(**item.model_dump()) for item in data.items],
-    )
 
 
 def create_order_service(session: AsyncSession, *, orders_topic: str) -> OrderService:
