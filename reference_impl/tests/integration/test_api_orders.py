@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.api.dependencies import get_order_service
+from app.api.dependencies import get_order_reader
 from app.models import OutboxEvent
 
 pytestmark = pytest.mark.integration
@@ -168,7 +168,7 @@ async def test_unexpected_error_is_500_with_error_body(app: Any) -> None:
     async def broken() -> None:
         raise RuntimeError("database exploded")
 
-    app.dependency_overrides[get_order_service] = broken
+    app.dependency_overrides[get_order_reader] = broken
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:

@@ -13,7 +13,7 @@ import pytest
 from app.exceptions import InvalidStateTransitionError, OrderNotFoundError
 from app.models import Order, OrderItem, OrderStatus, OutboxEvent
 from app.schemas.orders import OrderCreate, OrderFilters, OrderOut
-from app.services.orders import OrderService, PaymentResult
+from app.services.orders import OrderReader, OrderService, PaymentResult
 from app.services.pagination import decode_cursor, encode_cursor
 
 TOPIC = "orders.v1"
@@ -120,6 +120,16 @@ async def test_get_order_returns_it(service: OrderService, orders: MagicMock) ->
     order = OrderOut.model_validate(_order())
     orders.get_view.return_value = order
     assert await service.get_order(order_id=order.id) is order
+
+
+async def test_order_reader_returns_the_view_or_raises() -> None:
+    views = MagicMock()
+    order = OrderOut.model_validate(_order())
+    views.get_view = AsyncMock(side_effect=[order, None])
+    reader = OrderReader(views=views)
+    assert await reader.get_order(order_id=order.id) is order
+    with pytest.raises(OrderNotFoundError):
+        await reader.get_order(order_id=uuid.uuid4())
 
 
 async def test_list_orders_returns_cursor_when_more_rows(

@@ -10,10 +10,15 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
-from app.core.database import ping, session_scope
+from app.core.database import driver_connection, ping, session_scope
 from app.core.logging import get_correlation_id
 from app.services.health import HealthService
-from app.services.orders import OrderService, create_order_service
+from app.services.orders import (
+    OrderReader,
+    OrderService,
+    create_order_reader,
+    create_order_service,
+)
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
 
@@ -85,6 +90,26 @@ async def get_order_service(session: SessionDep, settings: SettingsDep) -> Order
 
 
 OrderServiceDep = Annotated[OrderService, Depends(get_order_service)]
+
+
+async def get_order_reader(request: Request) -> AsyncIterator[OrderReader]:
+    """Build the read-only order service on a pooled driver connection.
+
+    One flat dependency for ``GET /orders/{id}``: no session, no settings,
+    no transaction. The connection goes back to the pool before the response
+    is sent.
+
+    Args:
+        request: The current request.
+
+    Yields:
+        The read-only order service.
+    """
+    async with driver_connection(request.app.state.engine) as connection:
+        yield create_order_reader(connection)
+
+
+OrderReaderDep = Annotated[OrderReader, Depends(get_order_reader, scope="function")]
 
 
 async def get_health_service(request: Request, settings: SettingsDep) -> HealthService:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import greenlet_spawn
 
 from app.core.config import Settings
 
@@ -115,6 +116,27 @@ async def session_scope(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             raise
+
+
+@asynccontextmanager
+async def driver_connection(engine: AsyncEngine) -> AsyncIterator[Any]:
+    """Check one driver (asyncpg) connection out of the pool, for reads only.
+
+    Lighter than a session or an ``AsyncConnection`` (no unit of work, no
+    transaction): statements run on the driver in autocommit. The pool's
+    checkout hook still applies, and returning the connection resets it.
+
+    Args:
+        engine: The async engine whose pool is used.
+
+    Yields:
+        The driver connection; it goes back to the pool when the block exits.
+    """
+    proxied = await engine.raw_connection()
+    try:
+        yield proxied.driver_connection
+    finally:
+        await greenlet_spawn(proxied.close)
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -139,9 +139,7 @@ class OrderRepository:
         """
         connection = await self._session.connection()
         raw = await connection.get_raw_connection()
-        driver: Any = raw.driver_connection
-        rows: Sequence[Any] = await driver.fetch(_VIEW_BY_ID, order_id)
-        return _order_view(rows) if rows else None
+        return await fetch_order_view(raw.driver_connection, order_id)
 
     async def get(
         self, order_id: uuid.UUID, *, for_update: bool = False
@@ -221,6 +219,47 @@ class OrderRepository:
         """
         await self._session.flush()
         return order
+
+
+class OrderViewRepository:
+    """Reads orders on a driver (asyncpg) connection, with no session at all.
+
+    For read-only requests: it skips the session's checkout, unit-of-work and
+    commit machinery; it never writes.
+    """
+
+    def __init__(self, connection: Any) -> None:
+        """Initialise the repository.
+
+        Args:
+            connection: A driver connection checked out for the request.
+        """
+        self._connection = connection
+
+    async def get_view(self, order_id: uuid.UUID) -> OrderOut | None:
+        """Read one order with its items, straight into the response schema.
+
+        Args:
+            order_id: The order id.
+
+        Returns:
+            The order or ``None`` when it does not exist.
+        """
+        return await fetch_order_view(self._connection, order_id)
+
+
+async def fetch_order_view(driver: Any, order_id: uuid.UUID) -> OrderOut | None:
+    """Run ``_VIEW_BY_ID`` on a driver connection and map its rows.
+
+    Args:
+        driver: The asyncpg connection.
+        order_id: The order id.
+
+    Returns:
+        The order or ``None`` when it does not exist.
+    """
+    rows: Sequence[Any] = await driver.fetch(_VIEW_BY_ID, order_id)
+    return _order_view(rows) if rows else None
 
 
 def _order_view(rows: Sequence[Any]) -> OrderOut:

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.exceptions import InvalidStateTransitionError, OrderNotFoundError
 from app.models.order import CANCELLABLE_STATUSES, Order, OrderStatus
 from app.models.outbox import OutboxEvent
-from app.repositories.orders import OrderQuery, OrderRepository
+from app.repositories.orders import OrderQuery, OrderRepository, OrderViewRepository
 from app.repositories.outbox import OutboxRepository
 from app.schemas.events import (
     OrderCreatedPayload,
@@ -40,6 +41,35 @@ class PaymentResult:
     payment_id: str
     reason: str | None
     correlation_id: str | None
+
+
+class OrderReader:
+    """Read-only order use cases, on a driver connection instead of a session."""
+
+    def __init__(self, *, views: OrderViewRepository) -> None:
+        """Initialise the service.
+
+        Args:
+            views: Read-only order repository.
+        """
+        self._views = views
+
+    async def get_order(self, *, order_id: uuid.UUID) -> OrderOut:
+        """Fetch one order.
+
+        Args:
+            order_id: The order id.
+
+        Returns:
+            The order.
+
+        Raises:
+            OrderNotFoundError: When it does not exist.
+        """
+        order = await self._views.get_view(order_id)
+        if order is None:
+            raise OrderNotFoundError(order_id)
+        return order
 
 
 class OrderService:
@@ -305,3 +335,15 @@ def create_order_service(session: AsyncSession, *, orders_topic: str) -> OrderSe
         outbox=OutboxRepository(session),
         orders_topic=orders_topic,
     )
+
+
+def create_order_reader(connection: Any) -> OrderReader:
+    """Wire an :class:`OrderReader` onto one driver connection.
+
+    Args:
+        connection: The request's driver (asyncpg) connection.
+
+    Returns:
+        The read-only service.
+    """
+    return OrderReader(views=OrderViewRepository(connection))

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from app.api.dependencies import CorrelationIdDep, OrderServiceDep
+from app.api.dependencies import CorrelationIdDep, OrderReaderDep, OrderServiceDep
 from app.schemas.errors import ErrorResponse
 from app.schemas.orders import OrderCreate, OrderFilters, OrderOut, OrderPage
 
@@ -99,17 +99,21 @@ async def list_orders(
     description="Returns one order with its line items.",
     responses={**_NOT_FOUND, **_INVALID, **_INTERNAL},
 )
-async def get_order(order_id: uuid.UUID, service: OrderServiceDep) -> OrderOut:
+async def get_order(order_id: uuid.UUID, reader: OrderReaderDep) -> Response:
     """Get an order by id.
+
+    The order is validated once, from the row, and serialised once; the
+    ``response_model`` still documents the body.
 
     Args:
         order_id: The order id.
-        service: Order service.
+        reader: Read-only order service.
 
     Returns:
-        The order.
+        The order as JSON.
     """
-    return OrderOut.model_validate(await service.get_order(order_id=order_id))
+    order = await reader.get_order(order_id=order_id)
+    return Response(order.model_dump_json(), media_type="application/json")
 
 
 @router.post(
