@@ -111,17 +111,6 @@ async def test_create_order_totals_items_and_stages_event(
     assert event.id == uuid.UUID(event.payload["event_id"])
 
 
-async def test_get_order_missing_raises(service: OrderService) -> None:
-    with pytest.raises(OrderNotFoundError):
-        await service.get_order(order_id=uuid.uuid4())
-
-
-async def test_get_order_returns_it(service: OrderService, orders: MagicMock) -> None:
-    order = OrderOut.model_validate(_order())
-    orders.get_view.return_value = order
-    assert await service.get_order(order_id=order.id) is order
-
-
 async def test_order_reader_returns_the_view_or_raises() -> None:
     views = MagicMock()
     order = OrderOut.model_validate(_order())

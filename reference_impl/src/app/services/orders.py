@@ -121,23 +121,6 @@ class OrderService:
             order_id=order_id, status=OrderStatus.PENDING.value, data=data, total=total
         )
 
-    async def get_order(self, *, order_id: uuid.UUID) -> OrderOut:
-        """Fetch one order.
-
-        Args:
-            order_id: The order id.
-
-        Returns:
-            The order.
-
-        Raises:
-            OrderNotFoundError: When it does not exist.
-        """
-        order = await self._orders.get_view(order_id)
-        if order is None:
-            raise OrderNotFoundError(order_id)
-        return order
-
     async def list_orders(self, *, filters: OrderFilters) -> OrderPage:
         """List orders newest first.
 
