@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from evals.checks.infrastructure import COMPOSE_SCHEMA, compose_validator
+from evals.checks.project_files import MAKE_TARGETS
 from evals.facts.project_config import makefile_targets, parse_dockerfile, parse_markdown
 from evals.model import Outcome, Status, Tier
 from evals.testing import compute_check
@@ -217,17 +218,7 @@ async def test_precommit_invalid_yaml_fails_with_line(tmp_path: Path) -> None:
 
 def test_makefile_parser_reads_rules_and_ignores_assignments() -> None:
     targets, includes = makefile_targets(MAKEFILE_OK + "include extra.mk\nTEST_X: Y = 1\n")
-    assert set(targets) == {
-        "lint",
-        "format",
-        "type-check",
-        "test",
-        "test-unit",
-        "test-integration",
-        "run-local",
-        "db-migrate",
-        "clean",
-    }
+    assert set(targets) == set(MAKE_TARGETS)
     assert targets["test-unit"] == targets["test-integration"] == 16
     assert includes == ["extra.mk"]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evals import registry
-from evals.model import CheckResult, RunResult, Status, Tier
+from evals.model import CheckResult, Finding, RunResult, Status, Tier
 from evals.runner import score_project
 from evals.workspace import copy_project
 
@@ -176,3 +176,12 @@ def assert_caught(
     problems += _unexpected(result, mutation, allowed_errors)
     if problems:
         raise AssertionError(f"mutation {mutation.name!r}:\n  " + "\n  ".join(problems))
+
+
+def not_passing(result: RunResult) -> dict[str, tuple[str, tuple[Finding, ...]]]:
+    """Each evaluated item that did not pass, with its reason and first findings."""
+    return {
+        check.id: (check.outcome.reason, check.outcome.findings[:5])
+        for check in result.checks
+        if check.status is not Status.PASS
+    }
