@@ -122,7 +122,7 @@ async def _probe_health(
 def _not_started(server: RunningServer) -> Outcome:
     """The failure outcome of an app that never served."""
     first = server.failure.splitlines()[0]
-    findings = [*server.deviations, Finding(server.failure, path="src/app/main.py")]
+    findings = [*server.deviations, Finding(server.failure)]
     findings += [Finding(note) for note in server.notes]
     return Outcome.failed(f"the app did not start: {first}", findings)
 

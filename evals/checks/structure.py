@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 from evals.context import CheckContext
+from evals.facts.layout import LAYOUT
 from evals.facts.source import PROJECT_FILES
 from evals.model import Finding, Outcome
 from evals.registry import check
 
-REQUIRED_PATHS = (
-    "src/app/api/routes/",
-    "src/app/api/dependencies.py",
-    "src/app/api/middleware.py",
-    "src/app/services/",
-    "src/app/repositories/",
-    "src/app/models/",
-    "src/app/schemas/",
-    "src/app/kafka/producer.py",
-    "src/app/kafka/consumer.py",
-    "src/app/core/config.py",
-    "src/app/core/database.py",
-    "src/app/core/logging.py",
-    "src/app/exceptions/",
-    "src/app/main.py",
+PACKAGE_PATHS = (
+    "api/routes/",
+    "api/dependencies.py",
+    "api/middleware.py",
+    "services/",
+    "repositories/",
+    "models/",
+    "schemas/",
+    "kafka/producer.py",
+    "kafka/consumer.py",
+    "core/config.py",
+    "core/database.py",
+    "core/logging.py",
+    "exceptions/",
+    "main.py",
+)
+ROOT_PATHS = (
     "tests/unit/",
     "tests/integration/",
     "tests/conftest.py",
@@ -43,11 +46,18 @@ def _present(required: str, files: tuple[str, ...]) -> bool:
 
 @check("structure.layout")
 async def required_layout(ctx: CheckContext) -> Outcome:
-    """Every path of the seed's project structure exists (directories must hold a file)."""
+    """Every path of the seed's project structure exists (directories must hold a file).
+
+    The application package is judged where the locator found it: a package at ``app/``
+    is one deviation, not a missing file for every path inside ``src/app``.
+    """
     files = await ctx.fact(PROJECT_FILES)
+    layout = await ctx.fact(LAYOUT)
+    required = [layout.path(p) for p in PACKAGE_PATHS] if layout.package_dir else []
     missing = [
         Finding(f"missing {path}", path=path)
-        for path in REQUIRED_PATHS
+        for path in (*required, *ROOT_PATHS)
         if not _present(path, files)
     ]
-    return Outcome.from_findings(missing, "required paths missing")
+    findings = layout.deviations() + missing
+    return Outcome.from_findings(findings, "departures from the required layout")

@@ -2,12 +2,14 @@
 
 The app is started once per run, in the project copy, with the installed environment and
 the provisioned PostgreSQL and broker: ``alembic upgrade head`` on a fresh database first,
-then ``python -m uvicorn app.main:app`` on a free local port. Its combined stdout/stderr is
-copied to a size-capped log file that checks read to find the app's log lines. When the
-contract's ``app.main:app`` does not load, the ASGI app or app factory is looked for in
-``src/app`` and the deviation is recorded for ``api.health``; an app that never serves is
-reported on :class:`RunningServer` (``failure``) so ``api.health`` fails and the checks
-that need a live app skip.
+then ``python -m uvicorn <module>:<attr>`` (``--factory`` for a factory) on a free local
+port. Its combined stdout/stderr is copied to a size-capped log file that checks read to
+find the app's log lines. The target is the one the project locator prefers
+(:mod:`evals.facts.layout`); when it sits elsewhere than ``app.main:app``, that deviation
+is ``structure.layout``'s to report. When the preferred target does not load, every other
+app or factory found is probed and the substitution is recorded for ``api.health``; an
+app that never serves is reported on :class:`RunningServer` (``failure``) so
+``api.health`` fails and the checks that need a live app skip.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ import httpx
 
 from evals.context import FactNotApplicable, Facts
 from evals.facts.environment import INSTALLED_ENV
+from evals.facts.layout import CONTRACT_TARGET, LAYOUT, AppTarget, ProjectLayout
 from evals.facts.load_gate import LOAD_GATE, LoadGate
-from evals.facts.server_discovery import AppTarget, candidate_targets, probe_targets
+from evals.facts.server_discovery import candidate_targets, probe_targets
 from evals.facts.services import SERVICES
 from evals.model import Finding
 from evals.procs import run
@@ -39,7 +42,6 @@ LOG_CAP_BYTES = 20_000_000
 READ_CHUNK = 65_536
 POLL_INTERVAL_S = 0.25
 READY_PROBE_PATH = "/health/live"
-CONTRACT_TARGET = AppTarget("app.main", "app", factory=False)
 
 
 class ServerLog:
@@ -272,21 +274,29 @@ async def _launch(facts: Facts) -> Launch:
     return Launch(facts.project, installed.python, env, logdir, facts)
 
 
-async def serve_alternative(launch: Launch, first: RunningServer) -> RunningServer:
-    """After ``app.main:app`` failed, serve another ASGI app or factory found in src/app."""
-    targets = candidate_targets(launch.project)
+def preferred_target(layout: ProjectLayout) -> AppTarget:
+    """The app the locator prefers (the contract's when present), else the contract's."""
+    return layout.app.target if layout.app is not None else CONTRACT_TARGET
+
+
+async def serve_alternative(
+    launch: Launch, first: RunningServer, layout: ProjectLayout
+) -> RunningServer:
+    """After the preferred target failed, serve another ASGI app or factory that loads."""
+    targets = candidate_targets(layout)
     probed = await probe_targets(launch.python, launch.project, launch.env, targets)
-    contract_error = probed.get(CONTRACT_TARGET.spec)
-    if contract_error is None or contract_error.loads:
-        return first  # app.main:app loads, so it failed for another reason
+    tried = probed.get(first.target.spec) if first.target else None
+    if tried is not None and tried.loads:
+        return first  # it imports, so it failed for another reason
     for target in targets:
         result = probed.get(target.spec)
-        if target == CONTRACT_TARGET or result is None or not result.loads:
+        if target == first.target or result is None or not result.loads:
             continue
         server = await start(launch, result.target)
         if server.up:
-            why = f"app.main:app does not load ({contract_error.error}); served {target.spec}"
-            server.deviations = (Finding(why, path="src/app/main.py"),)
+            error = tried.error if tried else "it did not load"
+            why = f"{first.target.spec if first.target else 'the app'} does not load ({error})"
+            server.deviations = (Finding(f"{why}; served {target.spec}"),)
             return server
     return first
 
@@ -295,10 +305,11 @@ async def serve_alternative(launch: Launch, first: RunningServer) -> RunningServ
 async def running_server(facts: Facts) -> RunningServer:
     """Migrate a fresh database and serve the app (see the module docstring)."""
     launch = await _launch(facts)
+    layout = await facts.get(LAYOUT)
     notes = await migrate(launch)
-    server = await start(launch, CONTRACT_TARGET)
+    server = await start(launch, preferred_target(layout))
     if not server.up:
-        server = await serve_alternative(launch, server)
+        server = await serve_alternative(launch, server, layout)
     server.notes = notes
     server.gate = await facts.get(LOAD_GATE)
     return server

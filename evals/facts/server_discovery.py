@@ -1,21 +1,20 @@
 """Finding a project's ASGI app when the contract's ``app.main:app`` does not load.
 
-Candidates come from the syntax trees of ``src/app`` (module-level ``X = FastAPI(...)``
-assignments and app factories such as ``create_app``); which of them import is decided by
-a small probe run with the project's own interpreter.
+Candidates come from the project locator (:mod:`evals.facts.layout`: module-level
+``X = FastAPI(...)`` assignments and app factories such as ``create_app``, wherever the
+application package is); which of them import is decided by a small probe run with the
+project's own interpreter.
 """
 
 from __future__ import annotations
 
-import ast
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from evals.facts.layout import CONTRACT_TARGET, AppTarget, ProjectLayout
 from evals.procs import run
 
-APP_CLASSES = frozenset({"FastAPI", "Starlette"})
-FACTORY_NAMES = frozenset({"create_app", "make_app", "build_app", "get_app", "app_factory"})
 PROBE_TIMEOUT_S = 120.0
 
 # Run with the project's interpreter: imports each "module:attr" given as an argument and
@@ -37,26 +36,6 @@ print(json.dumps(found))
 
 
 @dataclass(frozen=True)
-class AppTarget:
-    """An ASGI app or app factory, as uvicorn names it.
-
-    Attributes:
-        module: Dotted module name, e.g. ``app.main``.
-        attr: Attribute holding the app or factory.
-        factory: Whether uvicorn must call it (``--factory``).
-    """
-
-    module: str
-    attr: str
-    factory: bool = False
-
-    @property
-    def spec(self) -> str:
-        """``module:attr`` as uvicorn expects it."""
-        return f"{self.module}:{self.attr}"
-
-
-@dataclass(frozen=True)
 class ProbeResult:
     """Whether one candidate imported.
 
@@ -71,47 +50,10 @@ class ProbeResult:
     error: str = ""
 
 
-def _module_name(path: Path, src: Path) -> str:
-    """Dotted module name of ``path`` relative to the ``src`` directory."""
-    parts = list(path.relative_to(src).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
-def _called_name(node: ast.expr) -> str:
-    """The simple name a call expression calls (``FastAPI`` for ``fastapi.FastAPI(...)``)."""
-    if isinstance(node, ast.Call):
-        func = node.func
-        return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-    return ""
-
-
-def _targets_in(tree: ast.Module, module: str) -> list[AppTarget]:
-    """App instances and factories defined at the top level of one module."""
-    found: list[AppTarget] = []
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and _called_name(node.value) in APP_CLASSES:
-            names = [t.id for t in node.targets if isinstance(t, ast.Name)]
-            found.extend(AppTarget(module, name) for name in names)
-        elif isinstance(node, ast.FunctionDef):
-            returns = ast.unparse(node.returns) if node.returns else ""
-            if node.name in FACTORY_NAMES or returns.split(".")[-1] in APP_CLASSES:
-                found.append(AppTarget(module, node.name, factory=True))
-    return found
-
-
-def candidate_targets(project: Path) -> list[AppTarget]:
-    """``app.main:app`` first, then every app or factory found in ``src/app``, main first."""
-    src = project / "src"
-    found = [AppTarget("app.main", "app")]
-    files = sorted((src / "app").rglob("*.py"), key=lambda p: (p.name != "main.py", str(p)))
-    for path in files:
-        try:
-            tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
-        except (SyntaxError, ValueError):
-            continue
-        found.extend(t for t in _targets_in(tree, _module_name(path, src)) if t not in found)
+def candidate_targets(layout: ProjectLayout) -> list[AppTarget]:
+    """``app.main:app`` first, then every app or factory the layout found, preferred first."""
+    found = [CONTRACT_TARGET]
+    found.extend(d.target for d in layout.apps if d.target not in found)
     return found
 
 
