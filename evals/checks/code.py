@@ -23,6 +23,7 @@ from evals.facts.ast_index import (
     verdict,
     walk_body,
 )
+from evals.facts.layout import LAYOUT, ProjectLayout
 from evals.facts.source import PYTHON_MODULES
 from evals.model import Finding, Outcome
 from evals.registry import check
@@ -62,13 +63,14 @@ def effective_length(function: FunctionInfo, lexical: LexicalInfo) -> int:
 
 @check("code.function_length")
 async def function_length(ctx: CheckContext) -> Outcome:
-    """Every function in src/app has at most ``threshold`` lines of code after its docstring."""
+    """Every function of the application package has at most ``threshold`` lines of code."""
     limit = int(ctx.threshold)
     lexical = await ctx.fact(LEXICAL)
-    findings = unparsable(await ctx.fact(PYTHON_MODULES), "src/app")
+    layout = await ctx.fact(LAYOUT)
+    findings = unparsable(await ctx.fact(PYTHON_MODULES), layout.package_dir)
     longest = 0
     for function in await ctx.fact(FUNCTIONS):
-        if not in_dir(function.path, "src/app"):
+        if not layout.in_package(function.path):
             continue
         length = effective_length(function, lexical[function.path])
         longest = max(longest, length)
@@ -97,11 +99,12 @@ def missing_annotations(function: FunctionInfo) -> list[str]:
 
 @check("types.annotations")
 async def type_annotations(ctx: CheckContext) -> Outcome:
-    """Every function and method in src/ and tests/ annotates its parameters and return type."""
-    findings = unparsable(await ctx.fact(PYTHON_MODULES), "src", "tests")
+    """Every function and method of the code and tests annotates its parameters and return."""
+    layout = await ctx.fact(LAYOUT)
+    findings = unparsable(await ctx.fact(PYTHON_MODULES), layout.code_root, layout.tests_dir)
     total = 0
     for function in await ctx.fact(FUNCTIONS):
-        if not (in_dir(function.path, "src") or in_dir(function.path, "tests")):
+        if not (layout.in_code(function.path) or in_dir(function.path, layout.tests_dir)):
             continue
         total += 1
         missing = missing_annotations(function)
@@ -139,25 +142,27 @@ def blocking_calls(function: FunctionInfo, aliases: dict[str, str]) -> list[Find
     return findings
 
 
-def banned_imports(refs: tuple[ImportRef, ...]) -> list[Finding]:
-    """Absolute imports of synchronous Kafka/PostgreSQL client libraries under src/."""
+def banned_imports(refs: tuple[ImportRef, ...], layout: ProjectLayout) -> list[Finding]:
+    """Absolute imports of synchronous Kafka/PostgreSQL client libraries in application code."""
     findings: list[Finding] = []
     for ref in refs:
         top = ref.module.split(".")[0]
-        if ref.level == 0 and top in BANNED_IMPORTS and in_dir(ref.path, "src"):
+        if ref.level == 0 and top in BANNED_IMPORTS and layout.in_code(ref.path):
             findings.append(Finding(f"imports {BANNED_IMPORTS[top]}", ref.path, ref.line))
     return findings
 
 
 @check("async.no_blocking")
 async def no_blocking_calls(ctx: CheckContext) -> Outcome:
-    """No blocking call inside ``async def`` in src/; no sync Kafka/PostgreSQL client imported."""
+    """No blocking call inside ``async def`` in the code; no sync Kafka/PostgreSQL client."""
     parsed = await ctx.fact(PYTHON_MODULES)
+    layout = await ctx.fact(LAYOUT)
     modules = {module.path: module for module in parsed}
-    findings = unparsable(parsed, "src") + banned_imports(await ctx.fact(IMPORTS))
+    findings = unparsable(parsed, layout.code_root)
+    findings += banned_imports(await ctx.fact(IMPORTS), layout)
     aliases: dict[str, dict[str, str]] = {}
     for function in await ctx.fact(FUNCTIONS):
-        if function.is_async and in_dir(function.path, "src"):
+        if function.is_async and layout.in_code(function.path):
             if function.path not in aliases:
                 aliases[function.path] = import_aliases(modules[function.path])
             findings.extend(blocking_calls(function, aliases[function.path]))
@@ -166,11 +171,13 @@ async def no_blocking_calls(ctx: CheckContext) -> Outcome:
 
 @check("async.routes")
 async def async_routes(ctx: CheckContext) -> Outcome:
-    """Every function in src/app decorated as a FastAPI route is ``async def``."""
-    handlers = [h for h in await ctx.fact(ROUTE_HANDLERS) if in_dir(h.function.path, "src/app")]
+    """Every function of the package decorated as a FastAPI route is ``async def``."""
+    layout = await ctx.fact(LAYOUT)
+    handlers = [h for h in await ctx.fact(ROUTE_HANDLERS) if layout.in_package(h.function.path)]
     if not handlers:
-        return Outcome.failed("no FastAPI route handlers (@router.get/post/...) found in src/app")
-    findings = unparsable(await ctx.fact(PYTHON_MODULES), "src/app") + [
+        where = layout.package_dir or "the project"
+        return Outcome.failed(f"no FastAPI route handlers (@router.get/post/...) found in {where}")
+    findings = unparsable(await ctx.fact(PYTHON_MODULES), layout.package_dir) + [
         Finding(
             f"route handler {h.function.qualname} ({h.method.upper()}) is a plain def",
             h.function.path,

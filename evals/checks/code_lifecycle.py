@@ -5,12 +5,12 @@ from __future__ import annotations
 import ast
 
 from evals.context import CheckContext
-from evals.facts.ast_index import FUNCTIONS, FunctionInfo, in_dir, last_name
+from evals.facts.ast_index import FUNCTIONS, FunctionInfo, last_name
+from evals.facts.layout import LAYOUT
 from evals.facts.source import PYTHON_MODULES, PythonModule
 from evals.model import Finding, Outcome
 from evals.registry import check
 
-MAIN_MODULE = "src/app/main.py"
 CLEANUP_WORDS = ("dispose", "stop", "close", "shutdown", "cancel", "disconnect", "teardown")
 
 
@@ -39,8 +39,8 @@ def _lifespan_argument(call: ast.Call) -> ast.expr | None:
 def find_function(
     name: str, prefer: str, functions: tuple[FunctionInfo, ...]
 ) -> FunctionInfo | None:
-    """The src/ function called ``name``, preferring one defined in the file ``prefer``."""
-    candidates = [f for f in functions if f.name == name and in_dir(f.path, "src")]
+    """The function called ``name`` in ``functions``, preferring one defined in ``prefer``."""
+    candidates = [f for f in functions if f.name == name]
     candidates.sort(key=lambda f: (f.path != prefer, f.qualname.count(".")))
     return candidates[0] if candidates else None
 
@@ -79,7 +79,8 @@ def lifespan_findings(
     name = last_name(argument)
     function = find_function(name, path, functions) if name else None
     if function is None:
-        return [Finding(f"lifespan {ast.unparse(argument)} not found in src/", path, call.lineno)]
+        message = f"lifespan {ast.unparse(argument)} not found in the application code"
+        return [Finding(message, path, call.lineno)]
     if not releases_after_yield(function):
         message = f"lifespan {function.qualname} releases nothing after its yield"
         return [Finding(message, function.path, function.line)]
@@ -88,13 +89,15 @@ def lifespan_findings(
 
 @check("infra.graceful_shutdown")
 async def graceful_shutdown(ctx: CheckContext) -> Outcome:
-    """main.py builds FastAPI with a lifespan that cleans up after its yield; no on_event."""
-    modules = [m for m in await ctx.fact(PYTHON_MODULES) if in_dir(m.path, "src/app")]
-    functions = await ctx.fact(FUNCTIONS)
-    main = [m for m in modules if m.path == MAIN_MODULE]
+    """The app is built with a lifespan that cleans up after its yield; no on_event."""
+    layout = await ctx.fact(LAYOUT)
+    modules = [m for m in await ctx.fact(PYTHON_MODULES) if layout.in_package(m.path)]
+    functions = tuple(f for f in await ctx.fact(FUNCTIONS) if layout.in_code(f.path))
+    main = [m for m in modules if layout.app and m.path == layout.app.path]
     creators = [m for m in main if fastapi_calls(m)] or [m for m in modules if fastapi_calls(m)]
     if not creators:
-        return Outcome.failed("no FastAPI(...) application found in src/app", [])
+        where = layout.package_dir or "the project"
+        return Outcome.failed(f"no FastAPI(...) application found in {where}", [])
     findings = [
         finding
         for module in creators

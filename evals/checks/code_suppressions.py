@@ -1,6 +1,7 @@
 """Anti-gaming: count the suppressions a project uses to look clean, and gate on their density.
 
-Counted in Python files under src/ and tests/: code-less ``noqa``/``type: ignore`` and
+Counted in the application code and tests, wherever the layout puts them: code-less
+``noqa``/``type: ignore`` and
 file-wide ``ruff: noqa``/``flake8: noqa``/``mypy: ignore-errors`` (blanket, always a
 finding), ``pragma: no cover`` and ``nosec``. Counted in pyproject.toml, setup.cfg,
 tox.ini, .coveragerc, ruff.toml and mypy.ini: coverage ``omit`` entries, Ruff ``ignore``,
@@ -20,6 +21,7 @@ from typing import Any
 
 from evals.context import CheckContext
 from evals.facts.ast_index import LEXICAL, in_dir
+from evals.facts.layout import LAYOUT
 from evals.facts.source import PROJECT_FILES
 from evals.model import Finding, Outcome
 from evals.registry import check
@@ -169,7 +171,10 @@ def config_suppressions(project: Path, files: tuple[str, ...]) -> list[Suppressi
 async def suppressions(ctx: CheckContext) -> Outcome:
     """No blanket noqa/type: ignore, and suppressions per 1000 lines at most the threshold."""
     lexical = await ctx.fact(LEXICAL)
-    scanned = {p: info for p, info in lexical.items() if in_dir(p, "src") or in_dir(p, "tests")}
+    layout = await ctx.fact(LAYOUT)
+    scanned = {
+        p: info for p, info in lexical.items() if layout.in_code(p) or in_dir(p, layout.tests_dir)
+    }
     found = [s for p, info in scanned.items() for s in comment_suppressions(p, info.comments)]
     found += config_suppressions(ctx.project, await ctx.fact(PROJECT_FILES))
     lines = sum(len(info.code_lines) for info in scanned.values())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from evals.context import CheckContext
-from evals.facts.layout import LAYOUT
+from evals.facts.layout import CONTRACT_PACKAGE_DIR, LAYOUT
 from evals.facts.source import PROJECT_FILES
 from evals.model import Finding, Outcome
 from evals.registry import check
@@ -53,7 +53,8 @@ async def required_layout(ctx: CheckContext) -> Outcome:
     """
     files = await ctx.fact(PROJECT_FILES)
     layout = await ctx.fact(LAYOUT)
-    required = [layout.path(p) for p in PACKAGE_PATHS] if layout.package_dir else []
+    package = layout.package_dir or CONTRACT_PACKAGE_DIR
+    required = [f"{package}/{path}" for path in PACKAGE_PATHS]
     missing = [
         Finding(f"missing {path}", path=path)
         for path in (*required, *ROOT_PATHS)

@@ -99,7 +99,9 @@ def coverage_outcome(run: TestRun, threshold: float) -> Outcome:
     percent = round(run.coverage_percent, 2)
     metrics: dict[str, float | int | str] = {"coverage": percent, "omit_ignored": len(notes)}
     if percent < threshold:
-        reason = f"coverage {percent:.1f}% is below {threshold:g}% (line + branch, src/app)"
+        reason = (
+            f"coverage {percent:.1f}% is below {threshold:g}% (line + branch, application package)"
+        )
         return Outcome.failed(reason, [*lowest_files(run), *notes], **metrics)
     note = f"; {len(notes)} project omit entries ignored" if notes else ""
     return Outcome.passed(f"coverage {percent:.1f}%{note}", **metrics)
@@ -107,7 +109,7 @@ def coverage_outcome(run: TestRun, threshold: float) -> Outcome:
 
 @check("tests.coverage")
 async def tests_coverage(ctx: CheckContext) -> Outcome:
-    """Line + branch coverage of src/app, measured by the harness, reaches the threshold."""
+    """Line + branch coverage of the application package, measured by the harness, suffices."""
     try:
         run = await ctx.fact(TEST_RUN)
     except InstallError as exc:

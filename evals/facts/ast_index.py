@@ -381,10 +381,12 @@ async def imports(facts: Facts) -> tuple[ImportRef, ...]:
 
 @provides(ROUTE_HANDLERS)
 async def route_handlers(facts: Facts) -> tuple[RouteHandler, ...]:
-    """Functions under src/ decorated with ``@<router or app>.<http method>(...)``."""
+    """Functions of every module decorated with ``@<router or app>.<http method>(...)``.
+
+    Checks keep the handlers of the application code (see :mod:`evals.facts.layout`).
+    """
     modules = await facts.get(PYTHON_MODULES)
-    sources = (module for module in modules if in_dir(module.path, "src"))
-    return tuple(handler for module in sources for handler in route_handlers_of(module))
+    return tuple(handler for module in modules for handler in route_handlers_of(module))
 
 
 @provides(LEXICAL)

@@ -117,9 +117,9 @@ class ProjectLayout:
     def deviations(self) -> list[Finding]:
         """Departures from the contract's ``src/app`` package and ``app.main:app``."""
         found: list[Finding] = []
-        if self.package_dir != CONTRACT_PACKAGE_DIR:
-            where = f"{self.package_dir}/" if self.package_dir else "nowhere"
-            found.append(Finding(f"application package is at {where}, expected src/app/"))
+        if self.package_dir and self.package_dir != CONTRACT_PACKAGE_DIR:
+            message = f"application package is at {self.package_dir}/, expected src/app/"
+            found.append(Finding(message, path=self.package_dir))
         app = self.app
         if app is not None and app.target != CONTRACT_TARGET:
             kind = "app factory" if app.target.factory else "app"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from evals.context import Facts
 from evals.facts.ast_index import dotted_name, in_dir, last_name
+from evals.facts.layout import LAYOUT, ProjectLayout
 from evals.facts.source import PYTHON_MODULES, PythonModule
 from evals.registry import FactKey, provides
 
@@ -308,8 +309,13 @@ def handler_names(handler: ast.ExceptHandler) -> set[str]:
 
 
 def src_modules(modules: Iterable[PythonModule]) -> list[PythonModule]:
-    """The parsed modules under ``src/``."""
+    """The parsed modules under ``src/`` (prefer :func:`code_modules`, which follows the layout)."""
     return [m for m in modules if m.tree is not None and under(m.path)]
+
+
+def code_modules(modules: Iterable[PythonModule], layout: ProjectLayout) -> list[PythonModule]:
+    """The parsed modules of the application code (under the layout's code root)."""
+    return [m for m in modules if m.tree is not None and layout.in_code(m.path)]
 
 
 @provides(CALL_SITES)
@@ -321,15 +327,16 @@ async def call_sites(facts: Facts) -> tuple[CallSite, ...]:
 
 @provides(MODULE_CONSTANTS)
 async def constants_by_module(facts: Facts) -> dict[str, dict[str, object]]:
-    """Module-level literal constants of every module under ``src/``, by path."""
-    modules = await facts.get(PYTHON_MODULES)
-    return {m.path: module_constants(m) for m in src_modules(modules)}
+    """Module-level literal constants of every application module, by path."""
+    parsed: tuple[PythonModule, ...] = await facts.get(PYTHON_MODULES)
+    modules = code_modules(parsed, await facts.get(LAYOUT))
+    return {m.path: module_constants(m) for m in modules}
 
 
 @provides(SETTINGS_FIELDS)
 async def settings_fields(facts: Facts) -> tuple[SettingsField, ...]:
-    """Fields of every ``BaseSettings`` subclass (direct or indirect) under ``src/``."""
+    """Fields of every ``BaseSettings`` subclass (direct or indirect) in the application code."""
     parsed: tuple[PythonModule, ...] = await facts.get(PYTHON_MODULES)
-    modules = src_modules(parsed)
+    modules = code_modules(parsed, await facts.get(LAYOUT))
     classes = subclasses(modules, ("BaseSettings",))
     return tuple(f for module, node in classes for f in settings_fields_of(module, node))

@@ -1,10 +1,10 @@
 """The project's test suite, run once with harness-measured coverage (full tier).
 
 ``tests.pass``, ``tests.coverage`` and any other check that needs test results share
-this one run: ``coverage run`` with the harness's rc file (branch coverage of
-``src/app``; the project's own coverage settings and ``omit`` entries are ignored and
-reported) around ``pytest`` without the project's ``addopts``, against a fresh database
-on the run's PostgreSQL and the run's broker.
+this one run: ``coverage run`` with the harness's rc file (branch coverage of the
+application package the layout found; the project's own coverage settings and ``omit``
+entries are ignored and reported) around ``pytest`` without the project's ``addopts``,
+against a fresh database on the run's PostgreSQL and the run's broker.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from xml.etree import ElementTree
 
 from evals.context import Facts
 from evals.facts.environment import INSTALLED_ENV
+from evals.facts.layout import LAYOUT
 from evals.facts.load_gate import machine_load
 from evals.facts.services import SERVICES
 from evals.model import Finding
@@ -43,7 +44,7 @@ class TestRun:
         failures: Failed test cases.
         errors: Test cases that errored (setup/teardown or collection).
         skipped: Skipped test cases.
-        coverage_percent: coverage.py's total (lines and branches) for ``src/app``, or None
+        coverage_percent: coverage.py's total (lines and branches) for the package, or None
             when no coverage data was produced.
         file_coverage: Percent covered per measured file (project-relative paths).
         project_omit: ``omit`` entries of the project's own coverage configuration.
@@ -219,7 +220,9 @@ async def _test_env(facts: Facts) -> dict[str, str]:
 async def _run_suite(facts: Facts, scratch: Path, env: dict[str, str]) -> ProcResult:
     """``coverage run ... -m pytest`` in the project copy."""
     python = str((await facts.get(INSTALLED_ENV)).python)
-    argv = [python, "-m", "coverage", "run", f"--rcfile={COVERAGE_RC}", "-m", "pytest"]
+    source = (await facts.get(LAYOUT)).package_dir or "."
+    argv = [python, "-m", "coverage", "run", f"--rcfile={COVERAGE_RC}", f"--source={source}"]
+    argv += ["-m", "pytest"]
     argv += ["-o", "addopts=", "-o", "junit_family=xunit1", "-p", "no:cacheprovider", "-q"]
     argv += [f"--junitxml={scratch / 'junit.xml'}"]
     async with machine_load(facts):
