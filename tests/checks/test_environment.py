@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import platform
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -11,9 +13,12 @@ from pathlib import Path
 import pytest
 
 from evals.context import Facts, RunOptions
+from evals.facts import environment
+from evals.facts.declared import Recipe, detect_recipe, pip_requirements
 from evals.facts.environment import (
     COMPLETE_MARKER,
     INSTALLED_ENV,
+    OTHER_ASGI_SERVERS,
     InstalledEnv,
     InstallError,
     _remove_leftovers,
@@ -21,11 +26,17 @@ from evals.facts.environment import (
     envs_root,
     install_failure,
     installer_for,
-    pip_requirements,
     project_env,
     relocate,
+    server_note,
 )
-from evals.facts.environment import _with_pypi_simple as with_pypi_simple
+from evals.facts.installers import with_pypi_simple
+from evals.facts.requires_python import (
+    PythonRequirement,
+    check_python,
+    poetry_alternatives,
+    python_requirements,
+)
 from evals.facts.services import SERVICES, Services, libpq_url, psql_path, with_database
 from evals.model import Status, Tier
 from evals.procs import run
@@ -260,3 +271,235 @@ async def test_embedded_services_start_serve_and_stop(tmp_path: Path) -> None:
     host, port = services.kafka_bootstrap.split(":")
     with pytest.raises(OSError):
         await asyncio.open_connection(host, int(port))
+
+
+# ------------------------------------------------------------------ project kinds
+
+INSTALLER_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "projects" / "installers"
+
+
+def _copy_fixture(name: str, root: Path) -> Path:
+    """A copy of the installer fixture project ``name`` under ``root``."""
+    return Path(shutil.copytree(INSTALLER_FIXTURES / name, root / name))
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("uv_locked", Recipe("uv", ("uv.lock",), locked=True)),
+        ("hypercorn_groups", Recipe("uv")),
+        ("pip_dev_extra", Recipe("pip")),
+        (
+            "requirements_only",
+            Recipe("pip", ("requirements-dev.txt", "requirements.txt", "requirements/base.txt")),
+        ),
+        ("poetry_python_caret", Recipe("poetry")),
+    ],
+)
+def test_recipe_follows_the_project_files(name: str, expected: Recipe) -> None:
+    assert detect_recipe(INSTALLER_FIXTURES / name) == expected
+
+
+def test_a_poetry_lock_wins_over_a_uv_lock(tmp_path: Path) -> None:
+    project = _copy_fixture("uv_locked", tmp_path)
+    (project / "poetry.lock").write_text("# lock\n", encoding="utf-8")
+    assert detect_recipe(project) == Recipe("poetry", ("poetry.lock",), locked=True)
+
+
+def test_poetry_groups_alone_call_for_poetry(tmp_path: Path) -> None:
+    text = PEP621 + '[tool.poetry.group.dev.dependencies]\npytest = "*"\n'
+    assert installer_for(_pip_project(tmp_path / "p", text)) == "poetry"
+
+
+@pytest.mark.parametrize(
+    ("name", "read_file"),
+    [("uv_locked", "uv.lock"), ("requirements_only", "requirements/base.txt")],
+)
+def test_fingerprint_covers_the_files_the_installer_reads(
+    tmp_path: Path, name: str, read_file: str
+) -> None:
+    project = _copy_fixture(name, tmp_path)
+    before = dependency_fingerprint(project)
+    with (project / read_file).open("a", encoding="utf-8") as handle:
+        handle.write("\n# changed\n")
+    assert dependency_fingerprint(project) != before
+
+
+def test_fingerprint_ignores_files_the_installer_does_not_read(tmp_path: Path) -> None:
+    project = _copy_fixture("uv_locked", tmp_path)
+    before = dependency_fingerprint(project)
+    (project / "requirements.txt").write_text("flask\n", encoding="utf-8")
+    assert dependency_fingerprint(project) == before
+
+
+@pytest.mark.parametrize(
+    "groups",
+    [
+        '[dependency-groups]\ndev = [{include-group = "dev"}]\n',
+        '[dependency-groups]\ndev = [{include-group = "missing"}]\n',
+    ],
+)
+def test_broken_group_includes_are_the_projects_fault(tmp_path: Path, groups: str) -> None:
+    project = _pip_project(tmp_path / "p", PEP621 + groups)
+    with pytest.raises(InstallError) as caught:
+        pip_requirements(project)
+    assert caught.value.project_fault
+
+
+def test_server_note_names_the_projects_own_server() -> None:
+    assert server_note(["uvicorn", "granian", "daphne"]) == (
+        "uvicorn added by the harness to serve the app; the project declares hypercorn"
+    )
+    assert server_note(["uvicorn", *OTHER_ASGI_SERVERS]).endswith("declares no ASGI server")
+
+
+# ------------------------------------------------------------------ requires-python
+
+
+@pytest.mark.parametrize(
+    ("constraint", "expected"),
+    [
+        ("^3.11", ((">=3.11", "<4"),)),
+        ("^0.2.3", ((">=0.2.3", "<0.3"),)),
+        ("^0.0", ((">=0.0", "<0.1"),)),
+        ("~3.11", ((">=3.11", "<3.12"),)),
+        ("~3.11.2", ((">=3.11.2", "<3.12"),)),
+        ("~3", ((">=3", "<4"),)),
+        ("~=3.10", (("~=3.10",),)),
+        ("3.11.*", (("==3.11.*",),)),
+        ("3.11", (("==3.11",),)),
+        ("*", ((),)),
+        (">= 3.8, < 4.0", ((">=3.8", "<4.0"),)),
+        (">=3.11,<3.13 || >=3.14", ((">=3.11", "<3.13"), (">=3.14",))),
+    ],
+)
+def test_poetry_constraints_translate_to_pep440(
+    constraint: str, expected: tuple[tuple[str, ...], ...]
+) -> None:
+    assert poetry_alternatives(constraint) == expected
+
+
+POETRY_CASES = ["^3.11", "^3.12", "~3.11", "~3.10", "3.11.*", "3.11", "3.11.7", ">=3.11 <3.12"]
+POETRY_CASES += ["^3", "~3", "~=3.10", "*", ">=3.8,<3.11 || >=3.11.5", "^3.11.8", "=3.11.7"]
+
+
+@pytest.mark.parametrize("constraint", POETRY_CASES)
+@pytest.mark.parametrize("version", ["3.11.7", "3.12.0", "4.0.0"])
+def test_poetry_constraints_agree_with_poetry_core(constraint: str, version: str) -> None:
+    poetry_version = pytest.importorskip("poetry.core.constraints.version")
+    theirs = poetry_version.parse_constraint(constraint).allows(
+        poetry_version.Version.parse(version)
+    )
+    ours = PythonRequirement("python", constraint, poetry_alternatives(constraint))
+    assert ours.allows(version) == theirs
+
+
+def test_requires_python_is_described_in_words(tmp_path: Path) -> None:
+    text = PEP621.replace(
+        'version = "0.1.0"', 'version = "0.1.0"\nrequires-python = ">=3.11,<3.14"'
+    )
+    (requirement,) = python_requirements(_pip_project(tmp_path / "p", text))
+    assert requirement.describe() == ">= 3.11, < 3.14"
+    assert requirement.allows("3.11.7")
+    assert not requirement.allows("3.14.0")
+
+
+def test_both_declarations_must_accept_the_interpreter(tmp_path: Path) -> None:
+    text = PEP621.replace("[project]", '[project]\nrequires-python = ">=3.10"') + (
+        '[tool.poetry.dependencies]\npython = "~3.10"\n'
+    )
+    project = _pip_project(tmp_path / "p", text)
+    check_python(project, "3.10.4")
+    with pytest.raises(InstallError, match=r"needs Python >= 3.10, < 3.11 \(\[tool.poetry"):
+        check_python(project, "3.11.7")
+
+
+def test_invalid_requires_python_is_the_projects_fault(tmp_path: Path) -> None:
+    text = PEP621.replace("[project]", '[project]\nrequires-python = "3.11+"')
+    with pytest.raises(InstallError, match="not a valid Python version constraint") as caught:
+        check_python(_pip_project(tmp_path / "p", text))
+    assert caught.value.project_fault
+
+
+@pytest.fixture
+def no_installs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every install step fail the test: the harness must not get that far."""
+
+    async def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an installer ran")
+
+    monkeypatch.setattr(environment, "install_dependencies", forbidden)
+    monkeypatch.setattr(environment, "step", forbidden)
+
+
+@pytest.mark.usefixtures("no_installs")
+@pytest.mark.parametrize(
+    ("name", "declared"),
+    [
+        ("python_too_new", "needs Python >= 3.14 (requires-python = '>=3.14')"),
+        (
+            "poetry_python_caret",
+            "needs Python >= 3.12, < 4 ([tool.poetry.dependencies] python = '^3.12')",
+        ),
+    ],
+)
+async def test_a_project_for_another_python_is_a_harness_error(
+    tmp_path: Path, name: str, declared: str
+) -> None:
+    cache = tmp_path / "cache"
+    with pytest.raises(InstallError) as caught:
+        await _install(_copy_fixture(name, tmp_path), cache)
+    assert not caught.value.project_fault  # checks report error, not fail
+    assert declared in str(caught.value)
+    assert f"the harness runs {platform.python_version()}" in str(caught.value)
+    assert not envs_root(cache).exists()
+
+
+# ------------------------------------------------------------------ real installs per kind
+
+
+@pytest.fixture(scope="module")
+def kinds_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One environment cache for the project-kind installs of this module."""
+    return tmp_path_factory.mktemp("kinds-cache")
+
+
+async def _imports(installed: InstalledEnv, modules: str, cwd: Path) -> None:
+    """Assert that the installed environment imports ``modules`` (comma-separated)."""
+    result = await run([str(installed.python), "-c", f"import {modules}"], cwd=cwd)
+    assert result.ok, result.tail()
+
+
+@pytest.mark.slow
+@pytest.mark.full
+@pytest.mark.parametrize(
+    ("name", "installer"),
+    [("uv_locked", "uv"), ("pip_dev_extra", "pip"), ("requirements_only", "pip")],
+)
+async def test_runtime_and_dev_dependencies_are_installed(
+    tmp_path: Path, kinds_cache: Path, name: str, installer: str
+) -> None:
+    project = _copy_fixture(name, tmp_path)
+    installed = await _install(project, kinds_cache)
+    assert installed.installer == installer
+    await _imports(installed, "six, idna, pytest, coverage, uvicorn", tmp_path)
+    assert installed.notes == (
+        "uvicorn added by the harness to serve the app; the project declares no ASGI server",
+    )
+    assert installed.env["PYTHONPATH"].split(os.pathsep) == [str(project / "src"), str(project)]
+
+
+@pytest.mark.slow
+@pytest.mark.full
+async def test_a_project_serving_with_hypercorn_gets_uvicorn_and_a_note(
+    tmp_path: Path, kinds_cache: Path
+) -> None:
+    installed = await _install(_copy_fixture("hypercorn_groups", tmp_path), kinds_cache)
+    assert installed.installer == "uv"
+    await _imports(installed, "hypercorn, idna, uvicorn", tmp_path)
+    assert installed.notes == (
+        "uvicorn added by the harness to serve the app; the project declares hypercorn",
+    )
+    again = await _install(_copy_fixture("hypercorn_groups", tmp_path / "again"), kinds_cache)
+    assert again.reused
+    assert again.notes == installed.notes
