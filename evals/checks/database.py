@@ -1,22 +1,28 @@
-"""Checks of database access: async driver, pool, Alembic, transactions, indexes, models."""
+"""Checks of database access: async driver, pool, Alembic, transactions, indexes, models.
+
+Every check reads the application code where the layout fact (:mod:`evals.facts.layout`)
+finds it (``src/app``, ``app``, ``src/<name>``), and the migrations where Alembic's
+configuration puts them.
+"""
 
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Iterable
 
 from evals.context import CheckContext
-from evals.facts.ast_index import FUNCTIONS, IMPORTS, FunctionInfo, last_name, walk_body
-from evals.facts.patterns import (
-    CALL_SITES,
-    CallSite,
-    base_names,
-    calls_named,
-    class_defs,
-    src_modules,
-    under,
+from evals.facts.ast_index import (
+    FUNCTIONS,
+    IMPORTS,
+    FunctionInfo,
+    ImportRef,
+    in_dir,
+    last_name,
+    walk_body,
 )
+from evals.facts.callgraph import code_modules
+from evals.facts.layout import LAYOUT, ProjectLayout
+from evals.facts.patterns import CALL_SITES, CallSite, base_names, calls_named, class_defs
 from evals.facts.project_config import ALEMBIC, PYPROJECT, AlembicConfig
 from evals.facts.source import PYTHON_MODULES, PythonModule
 from evals.model import Finding, Outcome
@@ -27,7 +33,6 @@ POOL_KEYWORDS = ("pool_size", "max_overflow", "pool_timeout", "pool_recycle", "p
 SYNC_ENGINE_CALLS = frozenset(
     {"sqlalchemy.create_engine", "sa.create_engine", "sqlalchemy.engine.create_engine"}
 )
-SESSION_MODULE = re.compile(r"(dependencies|database|session|db|unit_of_work|uow)\.py$")
 EMPTY_STATEMENTS = (ast.Pass,)
 
 
@@ -46,23 +51,32 @@ def dependency_strings(pyproject: object) -> list[str]:
     return declared
 
 
+def sync_import(ref: ImportRef) -> bool:
+    """Whether an import brings in psycopg2 or SQLAlchemy's sync ``create_engine``."""
+    return ref.touches("psycopg2") or (ref.touches("sqlalchemy") and "create_engine" in ref.names)
+
+
+async def application(ctx: CheckContext) -> tuple[ProjectLayout, list[PythonModule]]:
+    """The project layout and the parsed modules of its application code."""
+    layout = await ctx.fact(LAYOUT)
+    parsed: tuple[PythonModule, ...] = await ctx.fact(PYTHON_MODULES)
+    return layout, code_modules(parsed, layout)
+
+
 async def sync_driver_findings(ctx: CheckContext) -> list[Finding]:
-    """Imports of psycopg2 or SQLAlchemy's sync ``create_engine``, and sync URLs, under src/."""
+    """Imports of psycopg2 or SQLAlchemy's sync ``create_engine``, and sync URLs, in the code."""
+    layout, modules = await application(ctx)
     findings = [
         Finding(f"sync database API imported: {ref.module}", path=ref.path, line=ref.line)
         for ref in await ctx.fact(IMPORTS)
-        if under(ref.path)
-        and (
-            ref.touches("psycopg2") or (ref.touches("sqlalchemy") and "create_engine" in ref.names)
-        )
+        if layout.in_code(ref.path) and sync_import(ref)
     ]
     findings += [
         Finding(f"sync engine created: {site.name}()", path=site.path, line=site.line)
         for site in await ctx.fact(CALL_SITES)
-        if site.name in SYNC_ENGINE_CALLS and under(site.path)
+        if site.name in SYNC_ENGINE_CALLS and layout.in_code(site.path)
     ]
-    modules: tuple[PythonModule, ...] = await ctx.fact(PYTHON_MODULES)
-    for module in src_modules(modules):
+    for module in modules:
         if "+psycopg2" in module.source:
             findings.append(Finding("psycopg2 database URL", path=module.path))
     return findings
@@ -71,9 +85,11 @@ async def sync_driver_findings(ctx: CheckContext) -> list[Finding]:
 @check("db.async_driver")
 async def async_driver(ctx: CheckContext) -> Outcome:
     """Code uses create_async_engine, asyncpg is a dependency, no sync engine or psycopg2."""
+    layout = await ctx.fact(LAYOUT)
     sites: tuple[CallSite, ...] = await ctx.fact(CALL_SITES)
-    engines = calls_named(sites, *ASYNC_ENGINES)
-    findings = [] if engines else [Finding("no create_async_engine() call under src/")]
+    engines = calls_named(sites, *ASYNC_ENGINES, directories=(layout.code_root,))
+    where = f"{layout.code_root}/" if layout.code_root else "the application code"
+    findings = [] if engines else [Finding(f"no create_async_engine() call in {where}")]
     pyproject = await ctx.fact(PYPROJECT)
     if not any("asyncpg" in dep.lower() for dep in dependency_strings(pyproject.data)):
         findings.append(Finding("asyncpg is not a declared dependency", path=pyproject.path))
@@ -95,11 +111,13 @@ def pool_findings(engine: CallSite) -> list[Finding]:
 @check("db.pool")
 async def connection_pool(ctx: CheckContext) -> Outcome:
     """Engines set pool_size, max_overflow, pool_timeout, pool_recycle and pool_pre_ping."""
+    layout = await ctx.fact(LAYOUT)
     sites: tuple[CallSite, ...] = await ctx.fact(CALL_SITES)
-    engines = calls_named(sites, *ASYNC_ENGINES)
+    engines = calls_named(sites, *ASYNC_ENGINES, directories=(layout.code_root,))
     pooled = [e for e in engines if "poolclass" not in e.keywords]
     if not pooled:
-        return Outcome.failed("no create_async_engine() call with a connection pool under src/")
+        where = f"{layout.code_root}/" if layout.code_root else "the application code"
+        return Outcome.failed(f"no create_async_engine() call with a connection pool in {where}")
     findings = [f for engine in pooled for f in pool_findings(engine)]
     return Outcome.from_findings(findings, "engines without explicit pool settings")
 
@@ -167,6 +185,11 @@ async def alembic_migrations(ctx: CheckContext) -> Outcome:
     return Outcome.from_findings(findings, "migration problems", revisions=len(versions))
 
 
+def call_names(node: ast.AST) -> set[str]:
+    """Final identifiers of every call in ``node``'s subtree."""
+    return {last_name(n.func) or "" for n in ast.walk(node) if isinstance(n, ast.Call)}
+
+
 def scopes_transaction(function: FunctionInfo) -> bool:
     """Commit plus rollback in an ``except`` handler, or ``async with <x>.begin()``."""
     nodes = list(walk_body(function.node))
@@ -177,25 +200,80 @@ def scopes_transaction(function: FunctionInfo) -> bool:
         for n in nodes
     )
     handlers = [n for n in nodes if isinstance(n, ast.ExceptHandler)]
-    rolls_back = any(
-        isinstance(c, ast.Call) and last_name(c.func) == "rollback"
-        for h in handlers
-        for c in ast.walk(h)
-    )
+    rolls_back = any("rollback" in call_names(h) for h in handlers)
     return begins or ("commit" in calls and rolls_back)
+
+
+def exit_calls(node: ast.ClassDef) -> set[str]:
+    """Calls made by a class's ``__aexit__``/``__exit__``."""
+    exits = [
+        n
+        for n in node.body
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+        and n.name in {"__aexit__", "__exit__"}
+    ]
+    return {name for method in exits for name in call_names(method)}
+
+
+def units_of_work(modules: Iterable[PythonModule]) -> list[tuple[PythonModule, ast.ClassDef]]:
+    """Context-manager classes that roll back on exit and can commit (a Unit of Work)."""
+    return [
+        (module, node)
+        for module in modules
+        for node in (ast.walk(module.tree) if module.tree else ())
+        if isinstance(node, ast.ClassDef)
+        and "rollback" in exit_calls(node)
+        and "commit" in call_names(node)
+    ]
+
+
+def inside(site: CallSite, module: PythonModule, node: ast.ClassDef) -> bool:
+    """Whether a call lies inside a class definition."""
+    end = node.end_lineno or node.lineno
+    return site.path == module.path and node.lineno <= site.line <= end
+
+
+def committed_unit(
+    units: list[tuple[PythonModule, ast.ClassDef]], sites: Iterable[CallSite]
+) -> str | None:
+    """The first Unit of Work that is committed: on exit, or by code outside the class."""
+    outside = [
+        s
+        for s in sites
+        if s.last == "commit"
+        and "consumer" not in s.receiver.lower()
+        and not any(inside(s, module, node) for module, node in units)
+    ]
+    for module, node in units:
+        if outside or "commit" in exit_calls(node):
+            return f"Unit of Work {node.name} in {module.path}:{node.lineno}"
+    return None
+
+
+async def transaction_scope(ctx: CheckContext) -> str | None:
+    """Where the code scopes a transaction, or None."""
+    layout, modules = await application(ctx)
+    functions = [f for f in await ctx.fact(FUNCTIONS) if layout.in_code(f.path)]
+    scopes = [f for f in functions if scopes_transaction(f)]
+    if scopes:
+        return f"transaction scope in {scopes[0].path}:{scopes[0].qualname}"
+    sites = calls_named(await ctx.fact(CALL_SITES), "commit", directories=(layout.code_root,))
+    return committed_unit(units_of_work(modules), sites)
 
 
 @check("db.transactions")
 async def transactions(ctx: CheckContext) -> Outcome:
-    """The session dependency commits on success and rolls back on error (or uses begin())."""
-    functions = [
-        f for f in await ctx.fact(FUNCTIONS) if under(f.path) and SESSION_MODULE.search(f.path)
-    ]
-    scopes = [f for f in functions if scopes_transaction(f)]
-    if scopes:
-        return Outcome.passed(f"unit of work in {scopes[0].path}:{scopes[0].qualname}")
-    paths = sorted({f.path for f in functions}) or ["src/app/api/dependencies.py"]
-    message = "no session scope commits on success and rolls back on error"
+    """Work commits on success and rolls back on error (scope helper, begin(), Unit of Work)."""
+    found = await transaction_scope(ctx)
+    if found is not None:
+        return Outcome.passed(found)
+    layout = await ctx.fact(LAYOUT)
+    sites = calls_named(await ctx.fact(CALL_SITES), "commit", directories=(layout.code_root,))
+    paths = sorted({s.path for s in sites}) or [layout.path("core/database.py")]
+    message = (
+        "no session scope commits on success and rolls back on error "
+        "(commit + rollback in except, session.begin(), or a Unit of Work)"
+    )
     return Outcome.failed(message, [Finding(message, path=path) for path in paths])
 
 
@@ -203,7 +281,7 @@ def index_declarations(sites: Iterable[CallSite], directories: tuple[str, ...]) 
     """``index=True`` columns, ``Index(...)`` and ``op.create_index(...)`` in ``directories``."""
     found = []
     for site in sites:
-        if not under(site.path, *directories):
+        if not any(d and in_dir(site.path, d) for d in directories):
             continue
         flagged = (
             isinstance(site.keywords.get("index"), ast.Constant)
@@ -220,7 +298,8 @@ def index_declarations(sites: Iterable[CallSite], directories: tuple[str, ...]) 
 async def indexes(ctx: CheckContext) -> Outcome:
     """Models or migrations declare indexes beyond primary keys."""
     config = await ctx.fact(ALEMBIC)
-    directories = ("src", config.script_location)
+    layout = await ctx.fact(LAYOUT)
+    directories = (layout.code_root, config.script_location)
     sites: tuple[CallSite, ...] = await ctx.fact(CALL_SITES)
     declared = index_declarations(sites, directories)
     if not declared:
@@ -231,7 +310,7 @@ async def indexes(ctx: CheckContext) -> Outcome:
 
 
 def typed_columns(modules: Iterable[PythonModule]) -> list[ast.AnnAssign]:
-    """``name: Mapped[...] = mapped_column(...)`` statements of classes under src/."""
+    """``name: Mapped[...] = mapped_column(...)`` statements of the classes of ``modules``."""
     return [
         statement
         for _, node in class_defs(modules)
@@ -247,10 +326,10 @@ def typed_columns(modules: Iterable[PythonModule]) -> list[ast.AnnAssign]:
 @check("db.models")
 async def typed_models(ctx: CheckContext) -> Outcome:
     """A DeclarativeBase subclass, Mapped/mapped_column columns, relationship and ForeignKey."""
-    parsed: tuple[PythonModule, ...] = await ctx.fact(PYTHON_MODULES)
-    modules = src_modules(parsed)
+    layout, modules = await application(ctx)
     all_sites: tuple[CallSite, ...] = await ctx.fact(CALL_SITES)
-    sites = calls_named(all_sites, "relationship", "ForeignKey", "ForeignKeyConstraint")
+    names = ("relationship", "ForeignKey", "ForeignKeyConstraint")
+    sites = calls_named(all_sites, *names, directories=(layout.code_root,))
     findings = []
     if not any(
         {"DeclarativeBase", "DeclarativeBaseNoMeta"} & base_names(n) for _, n in class_defs(modules)

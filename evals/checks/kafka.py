@@ -1,18 +1,33 @@
 """Checks of the event-driven parts: topics, message schemas, producer, consumer, DLQ, lag.
 
-All are syntax-tree pattern checks over ``src/`` (see :mod:`evals.facts.patterns`). They
-accept the usual variants (literals, module constants, settings attributes, ``**`` dicts,
-helpers one call away) and fail when the mechanism is absent.
+All are syntax-tree pattern checks over the application code, wherever the layout fact
+(:mod:`evals.facts.layout`) finds it (see :mod:`evals.facts.patterns`). They judge the
+property, not one shape of it: the usual variants (literals, module constants, settings
+attributes, ``**`` dicts, factories, helpers reached through imports and calls) are
+accepted, and a check fails when the mechanism is absent.
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from evals.context import CheckContext
-from evals.facts.ast_index import FUNCTIONS, FunctionInfo, dotted_name, last_name, walk_body
+from evals.facts.ast_index import (
+    FUNCTIONS,
+    IMPORTS,
+    FunctionInfo,
+    ImportRef,
+    dotted_name,
+    in_dir,
+    last_name,
+    walk_body,
+)
+from evals.facts.callgraph import code_modules, reached_functions
+from evals.facts.factories import Construction as ProducerSite
+from evals.facts.factories import construction_sites
+from evals.facts.layout import LAYOUT, ProjectLayout
 from evals.facts.patterns import (
     CALL_SITES,
     MODULE_CONSTANTS,
@@ -24,9 +39,7 @@ from evals.facts.patterns import (
     handler_names,
     identifiers,
     resolve,
-    src_modules,
     subclasses,
-    under,
 )
 from evals.facts.source import PYTHON_MODULES, PythonModule
 from evals.model import Finding, Outcome
@@ -47,13 +60,15 @@ SENDS = frozenset({"send", "send_and_wait", "send_batch", "publish", "publish_ma
 METRICS = frozenset({"Gauge", "Histogram", "Summary", "Counter"})
 LOG_CALLS = frozenset({"debug", "info", "warning", "error", "exception", "log", "set"})
 ACKS_ALL = ("all", -1, "-1")
+RETRY_OPTIONS = ("retry_backoff_ms", "request_timeout_ms", "enable_idempotence", "retries")
+Resolver = Callable[[ast.expr | None], object]
 
 
 def consumer_modules(modules: Iterable[PythonModule]) -> list[PythonModule]:
-    """Modules under ``src/`` that implement a consumer (by file name or client class)."""
+    """Those of ``modules`` that implement a consumer (by file name or client class)."""
     return [
         m
-        for m in src_modules(modules)
+        for m in modules
         if "consum" in m.path.rsplit("/", 1)[-1] or "AIOKafkaConsumer" in m.source
     ]
 
@@ -65,6 +80,18 @@ def dlq_settings(fields: Iterable[SettingsField]) -> list[SettingsField]:
         for f in fields
         if DLQ.search(f.name) or (isinstance(f.default, str) and DLQ.search(f.default))
     ]
+
+
+async def application(ctx: CheckContext) -> tuple[ProjectLayout, list[PythonModule]]:
+    """The project layout and the parsed modules of its application code."""
+    layout = await ctx.fact(LAYOUT)
+    parsed: tuple[PythonModule, ...] = await ctx.fact(PYTHON_MODULES)
+    return layout, code_modules(parsed, layout)
+
+
+def where(layout: ProjectLayout) -> str:
+    """The application code's directory, for messages (``src/``, ``app/``)."""
+    return f"{layout.code_root}/" if layout.code_root else "the project (no package found)"
 
 
 @check("kafka.topics")
@@ -85,8 +112,8 @@ async def topic_structure(ctx: CheckContext) -> Outcome:
 
 
 def event_models(modules: Iterable[PythonModule]) -> list[tuple[PythonModule, ast.ClassDef]]:
-    """Pydantic models of events in ``src/**/schemas`` or ``src/**/kafka``."""
-    places = [m for m in src_modules(modules) if re.search(r"/(schemas|kafka|events)[/.]", m.path)]
+    """Pydantic models of events among ``modules`` in ``schemas``, ``kafka`` or ``events``."""
+    places = [m for m in modules if re.search(r"(^|/)(schemas|kafka|events)[/.]", m.path)]
     return [
         (module, node)
         for module, node in subclasses(places, ("BaseModel",))
@@ -94,32 +121,33 @@ def event_models(modules: Iterable[PythonModule]) -> list[tuple[PythonModule, as
     ]
 
 
-def validating_functions(functions: Iterable[FunctionInfo]) -> set[str]:
-    """Names of functions under ``src/`` that validate with Pydantic."""
-    return {
-        f.name
-        for f in functions
-        if under(f.path)
-        and any(
-            isinstance(n, ast.Call) and last_name(n.func) in VALIDATORS for n in walk_body(f.node)
-        )
-    }
+def validates(function: FunctionInfo) -> bool:
+    """Whether a function's own body validates with Pydantic (model_validate*, TypeAdapter)."""
+    return any(
+        isinstance(n, ast.Call) and last_name(n.func) in VALIDATORS
+        for n in walk_body(function.node)
+    )
+
+
+async def consume_path(ctx: CheckContext, consumers: set[str]) -> list[FunctionInfo]:
+    """Functions of the consumer modules and those they reach through imports and calls."""
+    layout, modules = await application(ctx)
+    functions = [f for f in await ctx.fact(FUNCTIONS) if layout.in_code(f.path)]
+    imports: tuple[ImportRef, ...] = await ctx.fact(IMPORTS)
+    return reached_functions(consumers, modules, imports, functions)
 
 
 @check("kafka.message_schemas")
 async def message_schemas(ctx: CheckContext) -> Outcome:
-    """Event models are Pydantic classes, and the consumer validates messages with them."""
-    modules = await ctx.fact(PYTHON_MODULES)
-    functions: tuple[FunctionInfo, ...] = await ctx.fact(FUNCTIONS)
-    validators = VALIDATORS | validating_functions(functions)
+    """Event models are Pydantic classes, and the consume path validates messages with them."""
+    layout, modules = await application(ctx)
     consumers = {m.path for m in consumer_modules(modules)}
-    sites = [s for s in await ctx.fact(CALL_SITES) if s.path in consumers]
     findings = []
     if not event_models(modules):
         findings.append(Finding("no Pydantic event/envelope/payload model in schemas/ or kafka/"))
     if not consumers:
-        findings.append(Finding("no consumer module under src/"))
-    elif not any(s.last in validators for s in sites):
+        findings.append(Finding(f"no consumer module in {where(layout)}"))
+    elif not any(validates(f) for f in await consume_path(ctx, consumers)):
         message = "the consumer never validates messages (model_validate*/TypeAdapter)"
         path = min(consumers, key=lambda p: ("consum" not in p.rsplit("/", 1)[-1], p))
         findings.append(Finding(message, path=path))
@@ -128,7 +156,7 @@ async def message_schemas(ctx: CheckContext) -> Outcome:
 
 def send_guarded_by_handler(modules: Iterable[PythonModule]) -> bool:
     """Whether some ``try`` around a send catches KafkaError (or a broader exception)."""
-    for module in src_modules(modules):
+    for module in modules:
         for node in ast.walk(module.tree) if module.tree else ():
             if not isinstance(node, ast.Try):
                 continue
@@ -144,7 +172,7 @@ def send_guarded_by_handler(modules: Iterable[PythonModule]) -> bool:
 
 def has_retry_loop(modules: Iterable[PythonModule]) -> bool:
     """Whether a ``for``/``while`` loop retries a send inside ``try``."""
-    for module in src_modules(modules):
+    for module in modules:
         for loop in ast.walk(module.tree) if module.tree else ():
             if not isinstance(loop, ast.For | ast.AsyncFor | ast.While):
                 continue
@@ -156,33 +184,51 @@ def has_retry_loop(modules: Iterable[PythonModule]) -> bool:
     return False
 
 
-async def producer_findings(ctx: CheckContext, producer: CallSite) -> list[Finding]:
-    """Findings on one ``AIOKafkaProducer(...)`` call: acks and retry/backoff settings."""
+def acks_finding(producer: ProducerSite, values: Resolver) -> Finding | None:
+    """A finding unless acks resolves to "all"/-1 (or idempotence implies it)."""
+    node = producer.keywords.get("acks")
+    if node is None and producer.opaque:
+        return None
+    if node is None and values(producer.keywords.get("enable_idempotence")) is True:
+        return None  # aiokafka defaults acks to "all" when idempotence is on
+    acks = values(node)
+    if node is not None and (acks is UNKNOWN or acks in ACKS_ALL):
+        return None
+    shown = "missing" if node is None else repr(acks)
+    return Finding(f'producer acks is {shown}, not "all"', producer.path, producer.line)
+
+
+def retry_configured(producer: ProducerSite, values: Resolver) -> bool:
+    """Whether the producer sets a retry option (idempotence must not resolve to False)."""
+    if producer.opaque:
+        return True
+    keys = [k for k in RETRY_OPTIONS if k in producer.keywords]
+    return any(k != "enable_idempotence" or values(producer.keywords[k]) is not False for k in keys)
+
+
+async def producer_findings(ctx: CheckContext, producer: ProducerSite) -> list[Finding]:
+    """Findings on one producer construction: acks and retry/backoff settings."""
     constants = await ctx.fact(MODULE_CONSTANTS)
     fields = await ctx.fact(SETTINGS_FIELDS)
-    path, line = producer.path, producer.line
-    acks_node = producer.keywords.get("acks")
-    acks = resolve(acks_node, producer.path, constants, fields)
-    findings = []
-    if not producer.passes("acks") or (acks is not UNKNOWN and acks not in ACKS_ALL):
-        shown = "missing" if acks_node is None else repr(acks)
-        findings.append(Finding(f'producer acks is {shown}, not "all"', path, line))
-    retry_keys = [k for k in ("retry_backoff_ms", "request_timeout_ms") if producer.passes(k)]
-    modules: tuple[PythonModule, ...] = await ctx.fact(PYTHON_MODULES)
-    if not retry_keys and not has_retry_loop(modules):
-        message = "no retry_backoff_ms/request_timeout_ms nor retry loop"
-        findings.append(Finding(message, path, line))
+
+    def values(node: ast.expr | None) -> object:
+        return resolve(node, producer.path, constants, fields) if node is not None else None
+
+    findings = [f for f in [acks_finding(producer, values)] if f is not None]
+    _, modules = await application(ctx)
+    if not retry_configured(producer, values) and not has_retry_loop(modules):
+        message = f"no retry option ({'/'.join(RETRY_OPTIONS)}) nor retry loop"
+        findings.append(Finding(message, producer.path, producer.line))
     return findings
 
 
 @check("kafka.producer_retries")
 async def producer_retries(ctx: CheckContext) -> Outcome:
-    """AIOKafkaProducer uses acks="all" with retry/backoff settings, and send errors are caught."""
-    sites: tuple[CallSite, ...] = await ctx.fact(CALL_SITES)
-    modules: tuple[PythonModule, ...] = await ctx.fact(PYTHON_MODULES)
-    producers = calls_named(sites, "AIOKafkaProducer")
+    """A producer uses acks="all" with retry/backoff settings, and send errors are caught."""
+    layout, modules = await application(ctx)
+    producers = construction_sites(modules, "AIOKafkaProducer")
     if not producers:
-        return Outcome.failed("no AIOKafkaProducer is constructed under src/")
+        return Outcome.failed(f"no AIOKafkaProducer is constructed in {where(layout)}")
     findings = [f for producer in producers for f in await producer_findings(ctx, producer)]
     if not send_guarded_by_handler(modules):
         message = "no send is wrapped in try/except KafkaError"
@@ -191,12 +237,11 @@ async def producer_retries(ctx: CheckContext) -> Outcome:
 
 
 def consumer_factories(functions: Iterable[FunctionInfo]) -> set[str]:
-    """``AIOKafkaConsumer`` and the functions under ``src/`` that return one."""
+    """``AIOKafkaConsumer`` and those of ``functions`` that return one."""
     return {"AIOKafkaConsumer"} | {
         f.name
         for f in functions
-        if under(f.path)
-        and any(
+        if any(
             isinstance(n, ast.Return)
             and isinstance(n.value, ast.Call)
             and last_name(n.value.func) == "AIOKafkaConsumer"
@@ -208,7 +253,7 @@ def consumer_factories(functions: Iterable[FunctionInfo]) -> set[str]:
 def consumer_targets(modules: Iterable[PythonModule], factories: set[str]) -> set[str]:
     """Names/attributes assigned a consumer built by one of ``factories``."""
     targets: set[str] = set()
-    for module in src_modules(modules):
+    for module in modules:
         for node in ast.walk(module.tree) if module.tree else ():
             value: ast.expr | None
             if isinstance(node, ast.Assign):
@@ -233,7 +278,7 @@ def context_managed(
             or is_consumer(dotted_name(item.context_expr) or "", targets)
             for item in node.items
         )
-        for module in src_modules(modules)
+        for module in modules
         for node in (ast.walk(module.tree) if module.tree else ())
     )
 
@@ -244,9 +289,9 @@ def is_consumer(receiver: str, targets: set[str]) -> bool:
 
 
 def shutdown_call_ids(modules: Iterable[PythonModule]) -> set[int]:
-    """Identities of the call nodes inside ``finally`` blocks under ``src/``."""
+    """Identities of the call nodes inside ``finally`` blocks of ``modules``."""
     ids: set[int] = set()
-    for module in src_modules(modules):
+    for module in modules:
         for node in ast.walk(module.tree) if module.tree else ():
             if isinstance(node, ast.Try | ast.TryStar):
                 final = ast.Module(body=node.finalbody, type_ignores=[])
@@ -301,7 +346,9 @@ def consumer_findings(
 
 
 def auto_commit_off(
-    consumer: CallSite, constants: dict[str, dict[str, object]], fields: tuple[SettingsField, ...]
+    consumer: ProducerSite,
+    constants: dict[str, dict[str, object]],
+    fields: tuple[SettingsField, ...],
 ) -> bool:
     """Whether a consumer is built with ``enable_auto_commit`` resolving to False (or unknown)."""
     node = consumer.keywords.get("enable_auto_commit")
@@ -311,7 +358,7 @@ def auto_commit_off(
     return value is False or value is UNKNOWN
 
 
-async def auto_commit_findings(ctx: CheckContext, consumers: list[CallSite]) -> list[Finding]:
+async def auto_commit_findings(ctx: CheckContext, consumers: list[ProducerSite]) -> list[Finding]:
     """Findings for consumers that do not pass ``enable_auto_commit=False``."""
     constants = await ctx.fact(MODULE_CONSTANTS)
     fields = await ctx.fact(SETTINGS_FIELDS)
@@ -325,17 +372,17 @@ async def auto_commit_findings(ctx: CheckContext, consumers: list[CallSite]) -> 
 @check("kafka.consumer_shutdown")
 async def consumer_shutdown(ctx: CheckContext) -> Outcome:
     """SIGTERM/SIGINT handlers, the consumer stopped in a finally path, manual offset commits."""
-    parsed: tuple[PythonModule, ...] = await ctx.fact(PYTHON_MODULES)
-    modules = src_modules(parsed)
+    layout, modules = await application(ctx)
     sites = calls_named(
         await ctx.fact(CALL_SITES),
-        *{"add_signal_handler", "signal", "stop", "commit", "AIOKafkaConsumer"},
+        *{"add_signal_handler", "signal", "stop", "commit"},
+        directories=(layout.code_root,),
     )
-    consumers = [s for s in sites if s.last == "AIOKafkaConsumer"]
+    consumers = construction_sites(modules, "AIOKafkaConsumer")
     if not consumers:
-        return Outcome.failed("no AIOKafkaConsumer is constructed under src/")
+        return Outcome.failed(f"no AIOKafkaConsumer is constructed in {where(layout)}")
     findings = signal_findings(modules, sites)
-    functions: tuple[FunctionInfo, ...] = await ctx.fact(FUNCTIONS)
+    functions = [f for f in await ctx.fact(FUNCTIONS) if layout.in_code(f.path)]
     findings += consumer_findings(modules, sites, consumer_factories(functions))
     findings += await auto_commit_findings(ctx, consumers)
     return Outcome.from_findings(findings, "consumer shutdown problems")
@@ -430,16 +477,23 @@ def dedup_mechanism(modules: Iterable[PythonModule], sites: Iterable[CallSite]) 
     )
 
 
+async def migration_modules(ctx: CheckContext, layout: ProjectLayout) -> list[PythonModule]:
+    """The parsed modules of the migrations (Alembic's script location, or migrations/)."""
+    migrations = (layout.alembic_dir or "alembic", "migrations")
+    parsed: tuple[PythonModule, ...] = await ctx.fact(PYTHON_MODULES)
+    return [m for m in parsed if m.tree is not None and any(in_dir(m.path, d) for d in migrations)]
+
+
 @check("kafka.idempotency")
 async def idempotency(ctx: CheckContext) -> Outcome:
     """A unique key on processed event ids, and inserts that skip duplicates."""
-    modules = await ctx.fact(PYTHON_MODULES)
-    sources = src_modules(modules)
-    schema = [
-        m for m in modules if m.tree is not None and under(m.path, "src", "alembic", "migrations")
-    ]
+    layout, sources = await application(ctx)
+    schema = sources + await migration_modules(ctx, layout)
     sites = calls_named(
-        await ctx.fact(CALL_SITES), "on_conflict_do_nothing", "on_conflict_do_update"
+        await ctx.fact(CALL_SITES),
+        "on_conflict_do_nothing",
+        "on_conflict_do_update",
+        directories=(layout.code_root,),
     )
     findings = []
     if not has_unique_event_key(schema):
@@ -462,11 +516,9 @@ def own_identifier(node: ast.AST) -> str:
 
 
 def dead_letter_senders(functions: Iterable[FunctionInfo]) -> list[FunctionInfo]:
-    """Functions under ``src/`` that send something while referring to a dead letter topic."""
+    """Those of ``functions`` that send something while referring to a dead letter topic."""
     found = []
     for function in functions:
-        if not under(function.path):
-            continue
         nodes = list(walk_body(function.node))
         sends = any(isinstance(n, ast.Call) and last_name(n.func) in SENDS for n in nodes)
         if sends and any(DLQ.search(name) for name in map(own_identifier, nodes)):
@@ -495,7 +547,8 @@ async def dead_letter_queue(ctx: CheckContext) -> Outcome:
     findings = []
     if not dlq_configured(fields, constants):
         findings.append(Finding("no dead letter topic in settings or constants"))
-    functions: tuple[FunctionInfo, ...] = await ctx.fact(FUNCTIONS)
+    layout = await ctx.fact(LAYOUT)
+    functions = [f for f in await ctx.fact(FUNCTIONS) if layout.in_code(f.path)]
     if not dead_letter_senders(functions):
         findings.append(Finding("no code sends failed messages to the dead letter topic"))
     return Outcome.from_findings(findings, "DLQ problems")
@@ -512,9 +565,11 @@ def lag_exported(sites: Iterable[CallSite]) -> bool:
 @check("kafka.lag_monitoring")
 async def lag_monitoring(ctx: CheckContext) -> Outcome:
     """Lag is computed from highwater()/end_offsets() and position()/committed(), and exported."""
+    layout = await ctx.fact(LAYOUT)
     sites = calls_named(
         await ctx.fact(CALL_SITES),
         *METRICS | LOG_CALLS | {"highwater", "end_offsets", "position", "committed"},
+        directories=(layout.code_root,),
     )
     findings = []
     if not any(s.last in {"highwater", "end_offsets"} for s in sites):

@@ -278,7 +278,7 @@ FAILING = [
             "src/app/kafka/producer.py",
             ("        retry_backoff_ms=200,\n        request_timeout_ms=10000,\n", ""),
         ),
-        "no retry_backoff_ms/request_timeout_ms nor retry loop",
+        "no retry option (retry_backoff_ms/request_timeout_ms/enable_idempotence/retries)",
         id="no-retry-settings",
     ),
     pytest.param(
@@ -558,8 +558,8 @@ async def test_project_without_kafka_clients_fails(tmp_path: Path) -> None:
     files = {"pyproject.toml": PYPROJECT, "src/app/main.py": "app = object()\n"}
     producer = await run_check("kafka.producer_retries", tmp_path / "a", files)
     consumer = await run_check("kafka.consumer_shutdown", tmp_path / "b", files)
-    assert producer.reason == "no AIOKafkaProducer is constructed under src/"
-    assert consumer.reason == "no AIOKafkaConsumer is constructed under src/"
+    assert producer.reason == "no AIOKafkaProducer is constructed in src/"
+    assert consumer.reason == "no AIOKafkaConsumer is constructed in src/"
 
 
 def test_resolve_reads_constants_settings_and_literals() -> None:
@@ -570,3 +570,279 @@ def test_resolve_reads_constants_settings_and_literals() -> None:
     constants: dict[str, dict[str, object]] = {"src/app/x.py": {"ACKS": "all"}}
     values = [resolve(site.keywords[k], site.path, constants, [field]) for k in "abcd"]
     assert values == ["all", "all", -1, UNKNOWN]
+
+
+# ---------------------------------------------------------------- properties, not shapes
+
+APP_LAYOUT = {
+    (path.replace("src/app/", "app/", 1) if path.startswith("src/app/") else path): text
+    for path, text in GOOD.items()
+}
+
+
+@pytest.mark.parametrize("item_id", ITEMS)
+async def test_package_at_project_root_is_judged_on_its_code(item_id: str, tmp_path: Path) -> None:
+    outcome = await run_check(item_id, tmp_path, APP_LAYOUT)
+    assert outcome.status is Status.PASS, outcome
+
+
+async def test_code_outside_the_package_root_is_not_judged(tmp_path: Path) -> None:
+    files = {**APP_LAYOUT, "scripts/seed.py": APP_LAYOUT["app/core/database.py"]}
+    files["app/core/database.py"] = DATABASE.replace("await session.rollback()", "pass")
+    outcome = await run_check("db.transactions", tmp_path, files)
+    assert outcome.status is Status.FAIL, outcome
+
+
+DATABASE_WITHOUT_SCOPE = DATABASE[: DATABASE.index("@asynccontextmanager")]
+UNIT_OF_WORK = """
+class SqlAlchemyUnitOfWork:
+    def __init__(self, session_factory):
+        self.session_factory = session_factory
+
+    async def __aenter__(self):
+        self.session = self.session_factory()
+        return self
+
+    async def __aexit__(self, *args):
+        await self.rollback()
+        await self.session.close()
+
+    async def commit(self):
+        await self.session.commit()
+
+    async def rollback(self):
+        await self.session.rollback()
+"""
+UOW_SERVICE = """
+async def place_order(uow, order):
+    async with uow:
+        uow.session.add(order)
+        await uow.commit()
+"""
+EXPLICIT_SERVICE = """
+async def place_order(session, order):
+    session.add(order)
+    try:
+        await session.commit()
+    except Exception:
+        await session.rollback()
+        raise
+"""
+BEGIN_SERVICE = """
+async def place_order(session_factory, order):
+    async with session_factory() as session, session.begin():
+        session.add(order)
+"""
+
+
+def with_transactions(**files: str) -> dict[str, str]:
+    """``GOOD`` without its session scope helper, plus ``files`` (name -> text) in the package."""
+    extra = {f"src/app/{name.replace('__', '/')}.py": text for name, text in files.items()}
+    return {**GOOD, "src/app/core/database.py": DATABASE_WITHOUT_SCOPE, **extra}
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        pytest.param(
+            with_transactions(services__orders=UOW_SERVICE, unit_of_work=UNIT_OF_WORK),
+            id="unit-of-work-committed-by-the-service",
+        ),
+        pytest.param(
+            with_transactions(
+                unit_of_work=UNIT_OF_WORK.replace(
+                    "await self.rollback()",
+                    "if args[0] is None:\n            await self.commit()\n"
+                    "        await self.rollback()",
+                )
+            ),
+            id="unit-of-work-committing-on-exit",
+        ),
+        pytest.param(with_transactions(services__orders=EXPLICIT_SERVICE), id="service-commits"),
+        pytest.param(with_transactions(services__orders=BEGIN_SERVICE), id="session-begin"),
+    ],
+)
+async def test_sound_transaction_management_passes(files: dict[str, str], tmp_path: Path) -> None:
+    outcome = await run_check("db.transactions", tmp_path, files)
+    assert outcome.status is Status.PASS, outcome
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        pytest.param(with_transactions(), id="never-commits"),
+        pytest.param(
+            with_transactions(
+                services__orders=UOW_SERVICE,
+                unit_of_work=UNIT_OF_WORK.replace("await self.rollback()", "pass"),
+            ),
+            id="unit-of-work-never-rolls-back",
+        ),
+        pytest.param(
+            with_transactions(
+                services__orders=UOW_SERVICE.replace("await uow.commit()", "pass"),
+                unit_of_work=UNIT_OF_WORK,
+            ),
+            id="unit-of-work-never-committed",
+        ),
+        pytest.param(
+            with_transactions(
+                services__orders=EXPLICIT_SERVICE.replace("await session.rollback()", "pass")
+            ),
+            id="commit-without-rollback-on-error",
+        ),
+    ],
+)
+async def test_unsound_transaction_management_fails(files: dict[str, str], tmp_path: Path) -> None:
+    outcome = await run_check("db.transactions", tmp_path, files)
+    assert outcome.status is Status.FAIL, outcome
+    assert "no session scope commits on success and rolls back on error" in outcome.reason
+
+
+FACTORY_PRODUCER = """
+from collections.abc import Callable
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+
+class EventPublisher:
+    def __init__(self, settings, factory: Callable[..., Any] = AIOKafkaProducer) -> None:
+        self._factory = factory
+        self._settings = settings
+        self._producer = None
+
+    async def start(self) -> None:
+        options = {"bootstrap_servers": self._settings.kafka_bootstrap_servers, "acks": "all"}
+        options["enable_idempotence"] = True
+        options["retry_backoff_ms"] = 200
+        self._producer = self._factory(**options)
+        await self._producer.start()
+
+    async def publish(self, topic, value) -> None:
+        try:
+            await self._producer.send_and_wait(topic, value)
+        except KafkaError:
+            raise
+"""
+ATTRIBUTE_FACTORY_PRODUCER = (
+    FACTORY_PRODUCER.replace(", factory: Callable[..., Any] = AIOKafkaProducer", "")
+    .replace("        self._factory = factory\n", "")
+    .replace("class EventPublisher:\n", "class EventPublisher:\n    factory = AIOKafkaProducer\n\n")
+    .replace("self._factory(**options)", "self.factory(**options)")
+)
+PARTIAL_PRODUCER = PRODUCER.replace(
+    "def build_producer(settings):\n    return AIOKafkaProducer(",
+    "import functools\n\ndef build_producer(settings):\n    return functools.partial(\n"
+    "        AIOKafkaProducer,",
+).replace("request_timeout_ms=10000,\n    )", "request_timeout_ms=10000,\n    )()")
+
+
+@pytest.mark.parametrize(
+    "producer",
+    [
+        pytest.param(FACTORY_PRODUCER, id="factory-parameter-with-options-dict"),
+        pytest.param(ATTRIBUTE_FACTORY_PRODUCER, id="factory-class-attribute"),
+        pytest.param(PARTIAL_PRODUCER, id="functools-partial"),
+        pytest.param(
+            FACTORY_PRODUCER.replace(', "acks": "all"}', "}"), id="idempotence-implies-acks-all"
+        ),
+    ],
+)
+async def test_producer_built_through_a_factory_passes(producer: str, tmp_path: Path) -> None:
+    files = {**GOOD, "src/app/kafka/producer.py": producer}
+    outcome = await run_check("kafka.producer_retries", tmp_path, files)
+    assert outcome.status is Status.PASS, outcome
+
+
+@pytest.mark.parametrize(
+    ("producer", "expected"),
+    [
+        pytest.param(
+            FACTORY_PRODUCER.replace('"acks": "all"', '"acks": 0'),
+            "producer acks is 0",
+            id="factory-acks-0",
+        ),
+        pytest.param(
+            FACTORY_PRODUCER.replace('        options["enable_idempotence"] = True\n', "").replace(
+                '        options["retry_backoff_ms"] = 200\n', ""
+            ),
+            "no retry option",
+            id="factory-without-retry-options",
+        ),
+        pytest.param(
+            FACTORY_PRODUCER.replace("True", "False").replace(
+                '        options["retry_backoff_ms"] = 200\n', ""
+            ),
+            "no retry option",
+            id="factory-idempotence-off",
+        ),
+    ],
+)
+async def test_factory_producer_without_reliability_fails(
+    producer: str, expected: str, tmp_path: Path
+) -> None:
+    files = {**GOOD, "src/app/kafka/producer.py": producer}
+    outcome = await run_check("kafka.producer_retries", tmp_path, files)
+    assert outcome.status is Status.FAIL, outcome
+    assert expected in messages(outcome)
+
+
+DELEGATING_CONSUMER = CONSUMER.replace(
+    "from app.schemas.events import EventEnvelope", "from app.kafka.handlers import dispatch"
+).replace("EventEnvelope.model_validate_json(record.value)", "await dispatch(record.value)")
+HANDLERS = """
+from app.schemas.events import EventEnvelope
+
+
+def _decode(raw):
+    return EventEnvelope.model_validate_json(raw)
+
+
+async def dispatch(raw):
+    event = _decode(raw)
+    return event.event_type
+"""
+UNRELATED_VALIDATION = """
+from app.schemas.events import EventEnvelope
+
+
+def show(row):
+    return EventEnvelope.model_validate(row)
+"""
+
+
+async def test_validation_reached_from_the_consumer_passes(tmp_path: Path) -> None:
+    files = {
+        **GOOD,
+        "src/app/kafka/consumer.py": DELEGATING_CONSUMER,
+        "src/app/kafka/handlers.py": HANDLERS,
+    }
+    outcome = await run_check("kafka.message_schemas", tmp_path, files)
+    assert outcome.status is Status.PASS, outcome
+
+
+@pytest.mark.parametrize(
+    "handlers",
+    [
+        pytest.param(
+            HANDLERS.replace("EventEnvelope.model_validate_json(raw)", "json.loads(raw)"),
+            id="handlers-use-plain-dicts",
+        ),
+        pytest.param(
+            HANDLERS.replace("EventEnvelope.model_validate_json(raw)", "raw"),
+            id="validation-only-off-the-consume-path",
+        ),
+    ],
+)
+async def test_consume_path_without_validation_fails(handlers: str, tmp_path: Path) -> None:
+    files = {
+        **GOOD,
+        "src/app/kafka/consumer.py": DELEGATING_CONSUMER,
+        "src/app/kafka/handlers.py": "import json\n" + handlers,
+        "src/app/api/orders.py": UNRELATED_VALIDATION,
+    }
+    outcome = await run_check("kafka.message_schemas", tmp_path, files)
+    assert outcome.status is Status.FAIL, outcome
+    assert "the consumer never validates messages" in messages(outcome)

@@ -1,0 +1,129 @@
+"""Following the project's own imports and calls: which code a given module can reach.
+
+The domain checks judge a property of the code wherever it is implemented: validation of
+consumed messages may live in ``kafka/handlers.py`` rather than ``kafka/consumer.py``.
+This module offers a small import graph over :data:`~evals.facts.ast_index.IMPORTS`
+restricted to the application code (see :mod:`evals.facts.layout`), and a name-based
+call graph over the functions of those modules.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from evals.facts.ast_index import FunctionInfo, ImportRef, module_name, walk_body
+from evals.facts.layout import ProjectLayout
+from evals.facts.source import PythonModule
+
+
+def code_modules(modules: Iterable[PythonModule], layout: ProjectLayout) -> list[PythonModule]:
+    """The parsed modules of the application code (under the layout's code root)."""
+    return [m for m in modules if m.tree is not None and layout.in_code(m.path)]
+
+
+def module_paths(modules: Iterable[PythonModule]) -> dict[str, str]:
+    """Dotted module name -> file path, for ``modules``."""
+    return {module_name(m.path): m.path for m in modules}
+
+
+def import_graph(imports: Iterable[ImportRef], paths: dict[str, str]) -> dict[str, set[str]]:
+    """File path -> the project files it imports (``from x import y`` may import ``x.y``).
+
+    Args:
+        imports: Every import statement (:data:`~evals.facts.ast_index.IMPORTS`).
+        paths: Dotted name -> path of the modules the graph is restricted to.
+
+    Returns:
+        The edges of the graph, for the importing modules among ``paths``.
+    """
+    known = set(paths.values())
+    graph: dict[str, set[str]] = {}
+    for ref in imports:
+        if ref.path in known:
+            targets = {paths[t] for t in ref.targets if t in paths}
+            graph.setdefault(ref.path, set()).update(targets)
+    return graph
+
+
+def reachable(starts: Iterable[str], graph: dict[str, set[str]]) -> set[str]:
+    """``starts`` and every node reachable from them in ``graph``."""
+    seen = set(starts)
+    stack = list(seen)
+    while stack:
+        for target in graph.get(stack.pop(), ()):
+            if target not in seen:
+                seen.add(target)
+                stack.append(target)
+    return seen
+
+
+def referenced_names(function: FunctionInfo) -> set[str]:
+    """Names and attributes a function's own body refers to (called or passed on)."""
+    names: set[str] = set()
+    for node in walk_body(function.node):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            names.add(node.attr)
+    return names
+
+
+@dataclass(frozen=True)
+class CallGraph:
+    """Functions of a set of modules, indexed by name, with nested functions by parent.
+
+    Attributes:
+        by_name: Function name -> the functions of that name.
+        nested: ``(path, qualname)`` of a function -> the functions defined in it.
+    """
+
+    by_name: dict[str, list[FunctionInfo]]
+    nested: dict[tuple[str, str], list[FunctionInfo]]
+
+    @classmethod
+    def of(cls, functions: Iterable[FunctionInfo]) -> CallGraph:
+        """Index ``functions``."""
+        by_name: dict[str, list[FunctionInfo]] = {}
+        nested: dict[tuple[str, str], list[FunctionInfo]] = {}
+        for function in functions:
+            by_name.setdefault(function.name, []).append(function)
+            parent = function.qualname.rpartition(".")[0]
+            nested.setdefault((function.path, parent), []).append(function)
+        return cls(by_name, nested)
+
+    def callees(self, function: FunctionInfo) -> list[FunctionInfo]:
+        """Functions ``function`` may call: by referenced name, and those nested in it."""
+        found = list(self.nested.get((function.path, function.qualname), []))
+        for name in referenced_names(function):
+            found.extend(self.by_name.get(name, []))
+        return found
+
+    def closure(self, starts: Iterable[FunctionInfo]) -> list[FunctionInfo]:
+        """``starts`` and every function reachable from them by (name-resolved) calls."""
+        seen = {id(f): f for f in starts}
+        stack = list(seen.values())
+        while stack:
+            for callee in self.callees(stack.pop()):
+                if id(callee) not in seen:
+                    seen[id(callee)] = callee
+                    stack.append(callee)
+        return list(seen.values())
+
+
+def reached_functions(
+    starts: set[str],
+    modules: list[PythonModule],
+    imports: Iterable[ImportRef],
+    functions: Iterable[FunctionInfo],
+) -> list[FunctionInfo]:
+    """Functions reachable from the functions of the ``starts`` files.
+
+    Calls are followed by name into the modules the start files import, directly or
+    transitively, among ``modules`` (the application code).
+    """
+    graph = import_graph(imports, module_paths(modules))
+    scope = reachable(starts, graph)
+    candidates = [f for f in functions if f.path in scope]
+    return CallGraph.of(candidates).closure(f for f in candidates if f.path in starts)
