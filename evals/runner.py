@@ -280,9 +280,10 @@ class Execution:
             if task is None:
                 reasons.append(f"requires {required}, which this run does not evaluate")
                 continue
-            status = (await task).status
-            if status is not Status.PASS:
-                reasons.append(f"requires {required}, which is {status.value}")
+            result = await task
+            if result.status is not Status.PASS:
+                why = f": {result.outcome.reason}" if result.outcome.reason else ""
+                reasons.append(f"requires {required}, which is {result.status.value}{why}")
         return "; ".join(reasons)
 
     async def run_item(self, item: ChecklistItem) -> CheckResult:

@@ -82,11 +82,16 @@ def test_every_seed_checklist_line_maps_to_items(section: str, lines: tuple[str,
 
 
 def test_seed_map_and_checklist_agree_both_ways() -> None:
+    """Every mapped id exists and every item quotes a seed line (its ``seed`` maps it).
+
+    A new item needs no entry in seed_checklist.yaml: its own ``seed`` quote is its mapping,
+    so adding an item touches the checklist, its check and its mutation test only.
+    """
     checklist = load_checklist()
     sections = _seed_map()
     mapped_ids = {i for section in sections.values() for ids in section.values() for i in ids}
     all_lines = {line for section in sections.values() for line in section}
-    assert mapped_ids == {item.id for item in checklist.items}
+    assert mapped_ids <= {item.id for item in checklist.items}
     for item in checklist.items:
         assert item.seed in all_lines, f"{item.id}: seed quote {item.seed!r} is not a seed line"
 

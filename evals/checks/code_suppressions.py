@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from evals.context import CheckContext
-from evals.facts.ast_index import LEXICAL, in_dir
+from evals.facts.ast_index import LEXICAL, LexicalInfo, in_dir
 from evals.facts.layout import LAYOUT
 from evals.facts.source import PROJECT_FILES
 from evals.model import Finding, Outcome
@@ -167,14 +167,19 @@ def config_suppressions(project: Path, files: tuple[str, ...]) -> list[Suppressi
     return found
 
 
+async def scanned_files(ctx: CheckContext) -> dict[str, LexicalInfo]:
+    """Lexical data of the application code and the tests, by path."""
+    lexical = await ctx.fact(LEXICAL)
+    layout = await ctx.fact(LAYOUT)
+    return {
+        p: info for p, info in lexical.items() if layout.in_code(p) or in_dir(p, layout.tests_dir)
+    }
+
+
 @check("quality.suppressions")
 async def suppressions(ctx: CheckContext) -> Outcome:
     """No blanket noqa/type: ignore, and suppressions per 1000 lines at most the threshold."""
-    lexical = await ctx.fact(LEXICAL)
-    layout = await ctx.fact(LAYOUT)
-    scanned = {
-        p: info for p, info in lexical.items() if layout.in_code(p) or in_dir(p, layout.tests_dir)
-    }
+    scanned = await scanned_files(ctx)
     found = [s for p, info in scanned.items() for s in comment_suppressions(p, info.comments)]
     found += config_suppressions(ctx.project, await ctx.fact(PROJECT_FILES))
     lines = sum(len(info.code_lines) for info in scanned.values())

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from evals.checks.build import INSTALL_ITEM
 from evals.context import CheckContext
-from evals.facts.environment import INSTALLED_ENV, InstallError, install_failure
+from evals.facts.environment import INSTALLED_ENV
 from evals.facts.load_gate import machine_load
 from evals.facts.services import SERVICES
 from evals.model import Finding, Outcome
@@ -57,16 +58,13 @@ async def run_steps(ctx: CheckContext, python: str, env: dict[str, str]) -> Outc
     return Outcome.passed("upgrade, downgrade and re-upgrade succeeded; no autogenerate diff")
 
 
-@check("db.migrations")
+@check("db.migrations", requires=(INSTALL_ITEM,))
 async def migrations_round_trip(ctx: CheckContext) -> Outcome:
     """Upgrade head, downgrade base, upgrade head, then an empty autogenerate diff."""
     if not (ctx.project / "alembic.ini").is_file():
         missing = [Finding("missing", "alembic.ini")]
         return Outcome.failed("no alembic.ini at the project root", missing)
-    try:
-        installed = await ctx.fact(INSTALLED_ENV)
-    except InstallError as exc:
-        return install_failure(exc)
+    installed = await ctx.fact(INSTALLED_ENV)
     services = await ctx.fact(SERVICES)
     database = await services.fresh_database("migrations")
     env = {**installed.env, **services.env, "DATABASE_URL": database}

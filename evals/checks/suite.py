@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from evals.checks.build import INSTALL_ITEM
 from evals.context import CheckContext
-from evals.facts.environment import INSTALLED_ENV, InstallError, install_failure
+from evals.facts.environment import INSTALLED_ENV
 from evals.facts.testrun import TEST_RUN, TestRun
 from evals.model import Finding, Outcome, Status
 from evals.registry import check
@@ -61,14 +62,11 @@ def with_added_tools(outcome: Outcome, added: tuple[str, ...]) -> Outcome:
     return replace(outcome, reason=reason, findings=findings)
 
 
-@check("tests.pass")
+@check("tests.pass", requires=(INSTALL_ITEM,))
 async def tests_pass(ctx: CheckContext) -> Outcome:
     """The project's tests, run once by the harness against real services, all pass."""
-    try:
-        run = await ctx.fact(TEST_RUN)
-        installed = await ctx.fact(INSTALLED_ENV)
-    except InstallError as exc:
-        return install_failure(exc)
+    run = await ctx.fact(TEST_RUN)
+    installed = await ctx.fact(INSTALLED_ENV)
     return with_added_tools(suite_outcome(run), installed.added_tools)
 
 
@@ -107,11 +105,7 @@ def coverage_outcome(run: TestRun, threshold: float) -> Outcome:
     return Outcome.passed(f"coverage {percent:.1f}%{note}", **metrics)
 
 
-@check("tests.coverage")
+@check("tests.coverage", requires=(INSTALL_ITEM,))
 async def tests_coverage(ctx: CheckContext) -> Outcome:
     """Line + branch coverage of the application package, measured by the harness, suffices."""
-    try:
-        run = await ctx.fact(TEST_RUN)
-    except InstallError as exc:
-        return install_failure(exc)
-    return coverage_outcome(run, ctx.threshold)
+    return coverage_outcome(await ctx.fact(TEST_RUN), ctx.threshold)

@@ -76,7 +76,7 @@ async def test_dependent_of_a_failed_check_is_skipped_with_reason(project: Path)
     result = await score_project(project, checklist=items, checks=checks)
     skipped = result.by_id("a.dependent")
     assert skipped.status is Status.SKIP
-    assert skipped.outcome.reason == "requires a.base, which is fail"
+    assert skipped.outcome.reason == "requires a.base, which is fail: not good enough"
     assert ran == []
 
 
