@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from evals.checks.build import INSTALL_ITEM
 from evals.context import CheckContext, FactNotApplicable
 from evals.facts.openapi import OPENAPI, operations
 from evals.facts.server import LIVE_SERVER, RunningServer, parse_json_line
@@ -136,7 +137,7 @@ def correlation_findings(probe: Probe) -> list[Finding]:
     return findings
 
 
-@check("logging.correlation_id")
+@check("logging.correlation_id", requires=(INSTALL_ITEM,))
 async def correlation_id(ctx: CheckContext) -> Outcome:
     """A request's X-Correlation-ID is echoed on the response and logged in a JSON line."""
     server = await ctx.fact(LIVE_SERVER)
@@ -172,7 +173,7 @@ def access_findings(probe: Probe) -> list[Finding]:
     return [Finding(f"no access log line with method, path, status and duration ({detail})")]
 
 
-@check("logging.structured")
+@check("logging.structured", requires=(INSTALL_ITEM,))
 async def structured_logging(ctx: CheckContext) -> Outcome:
     """Request-time log lines are JSON with level/message/timestamp; access lines have fields."""
     server = await ctx.fact(LIVE_SERVER)

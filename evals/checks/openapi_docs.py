@@ -8,6 +8,7 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.exceptions import OpenAPISpecValidatorError
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
+from evals.checks.build import INSTALL_ITEM
 from evals.context import CheckContext
 from evals.facts.openapi import (
     OPENAPI,
@@ -68,7 +69,7 @@ def completeness(doc: JsonObject) -> tuple[float, list[Finding]]:
     return round(100.0 * (len(ops) - len(findings)) / len(ops), 1), findings
 
 
-@check("docs.openapi")
+@check("docs.openapi", requires=(INSTALL_ITEM,))
 async def openapi_documentation(ctx: CheckContext) -> Outcome:
     """/openapi.json validates and enough operations are fully documented with examples."""
     try:

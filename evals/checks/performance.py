@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from evals.checks.build import INSTALL_ITEM
 from evals.context import CheckContext, FactNotApplicable
 from evals.facts.openapi import OPENAPI, JsonObject, operations, resolve_by_id_paths
 from evals.facts.server import LIVE_SERVER
@@ -273,7 +274,7 @@ async def measured_paths(
     return paths, notes
 
 
-@check("perf.latency")
+@check("perf.latency", requires=(INSTALL_ITEM,))
 async def latency(ctx: CheckContext) -> Outcome:
     """p95 latency at 32 concurrent clients is under the threshold, with no server errors."""
     server = await ctx.fact(LIVE_SERVER)
