@@ -32,10 +32,10 @@ from evals.progress import ProgressSink
 from evals.registry import CheckSpec
 from evals.scoring import gate_verdict, weighted_score
 from evals.workspace import default_cache_dir, is_python_project, workspace
+from scripts import definition
 
 LOG = logging.getLogger(__name__)
-REPO_ROOT = Path(__file__).resolve().parents[1]
-COMMAND_FILE = REPO_ROOT / "commands" / "development-backend-python-fastapi.md"
+COMMAND_FILE = definition.SOURCE_PATH
 # A check's time budget by the tier of its item; it includes waiting for shared facts
 # (a cold install of the project can take minutes).
 CHECK_TIMEOUT_S = {Tier.STATIC: 120.0, Tier.TOOLCHAIN: 900.0, Tier.FULL: 2400.0}
@@ -137,20 +137,16 @@ def select_items(
 
 
 def command_version(path: Path = COMMAND_FILE) -> str:
-    """The ``version:`` of the command file's YAML frontmatter, or ``unknown``."""
+    """The command's version, read the one way every tool reads it; ``unknown`` if unreadable.
+
+    The definition's frontmatter is parsed by :func:`scripts.definition.command_version`
+    (the source of truth that ``make bump`` and the manifests agree with); a result must
+    still be written when it is broken, so its failure reads as ``unknown``.
+    """
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
+        return definition.command_version(path)
+    except definition.DefinitionError:
         return "unknown"
-    if not lines or lines[0].strip() != "---":
-        return "unknown"
-    for line in lines[1:]:
-        if line.strip() == "---":
-            break
-        key, _, value = line.partition(":")
-        if key.strip() == "version" and value.strip():
-            return value.strip().strip("'\"")
-    return "unknown"
 
 
 def one_line(text: str) -> str:

@@ -14,6 +14,7 @@ from evals.context import CheckContext, FactNotApplicable, Facts, FactUnavailabl
 from evals.model import CheckResult, Outcome, Status, Tier
 from evals.registry import CheckSpec, FactKey
 from evals.runner import (
+    COMMAND_FILE,
     ProjectError,
     RegistryMismatchError,
     SelectionError,
@@ -21,6 +22,7 @@ from evals.runner import (
     matches,
     score_project,
 )
+from scripts import definition
 from tests.harness.fakes import FAKE_SHA, checklist, hash_tree, item, raising, returning, specs
 
 
@@ -382,19 +384,23 @@ def test_selector_matching() -> None:
     assert not matches("kafka.dlq", "kafka.dl")
 
 
+def test_command_version_is_the_definitions(tmp_path: Path) -> None:
+    """The runner records the version the definition loader reads (one way to read it)."""
+    text = COMMAND_FILE.read_text(encoding="utf-8")
+    version = definition.command_version()
+    path = tmp_path / "command.md"
+    path.write_text(text.replace(f"version: {version}", "version: 9.8.7", 1))
+    assert command_version(path) == "9.8.7"
+    assert command_version() == version
+
+
 @pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("---\nname: x\nversion: 1.4.0\n---\nbody\n", "1.4.0"),
-        ("---\nversion: '2.0.0'\n---\n", "2.0.0"),
-        ("---\nname: x\n---\nversion: 9\n", "unknown"),
-        ("no frontmatter\nversion: 3\n", "unknown"),
-    ],
+    "text", ["---\nname: x\n---\nversion: 9\n", "no frontmatter\nversion: 3\n", "---\nversion: x\n"]
 )
-def test_command_version_reads_frontmatter(tmp_path: Path, text: str, expected: str) -> None:
+def test_command_version_of_a_broken_definition_is_unknown(tmp_path: Path, text: str) -> None:
     path = tmp_path / "command.md"
     path.write_text(text)
-    assert command_version(path) == expected
+    assert command_version(path) == "unknown"
 
 
 def test_command_version_of_missing_file_is_unknown(tmp_path: Path) -> None:
