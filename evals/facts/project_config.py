@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from evals.context import Facts
 from evals.facts.source import PROJECT_FILES
@@ -297,49 +299,43 @@ def _collect_targets(root: Path, relative: str, seen: set[str]) -> dict[str, int
     return targets
 
 
-_ATX = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
-_FENCE = re.compile(r"^ {0,3}(```+|~~~+)\s*([\w+-]*)")
-_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]+\)|<img\s", re.IGNORECASE)
-_SETEXT = re.compile(r"^ {0,3}(=+|-+)\s*$")
+_MARKDOWN = MarkdownIt("commonmark")
+_IMG_TAG = re.compile(r"<img\s", re.IGNORECASE)
 
 
-def _setext_level(line: str, previous: str) -> int | None:
-    """1 or 2 when ``line`` underlines ``previous`` as a setext heading."""
-    marker = _SETEXT.match(line)
-    if marker is None or not previous.strip() or previous.lstrip().startswith(("-", "*", "#")):
-        return None
-    return 1 if marker.group(1).startswith("=") else 2
+def _shows_image(token: Token) -> bool:
+    """Whether a block-level token shows an image (Markdown syntax or an HTML ``<img>``)."""
+    if token.type == "html_block":
+        return bool(_IMG_TAG.search(token.content))
+    children = token.children or [] if token.type == "inline" else []
+    return any(
+        child.type == "image" or (child.type == "html_inline" and _IMG_TAG.search(child.content))
+        for child in children
+    )
 
 
-def _markdown_line(number: int, line: str, previous: str, headings: list[Heading]) -> int | None:
-    """Record a heading on ``line``; return ``number`` when the line shows an image."""
-    atx = _ATX.match(line)
-    if atx:
-        headings.append(Heading(len(atx.group(1)), atx.group(2), number))
-    elif (level := _setext_level(line, previous)) is not None:
-        headings.append(Heading(level, previous.strip(), number - 1))
-    return number if _IMAGE.search(line) else None
+def _is_mermaid(token: Token) -> bool:
+    """Whether the token is a fenced Mermaid diagram."""
+    return token.type == "fence" and token.info.strip().lower().startswith("mermaid")
+
+
+def _first_line(token: Token) -> int:
+    """1-based first source line of a block-level token."""
+    return token.map[0] + 1 if token.map else 0
 
 
 def parse_markdown(relative: str, text: str) -> Readme:
-    """Headings outside fenced code blocks, and the first Mermaid block or image."""
+    """Headings (outside code blocks), and the first Mermaid block or image, via markdown-it."""
+    tokens = _MARKDOWN.parse(text)
     headings: list[Heading] = []
-    diagram: int | None = None
-    fence: str | None = None
-    previous = ""
-    for number, line in enumerate(text.splitlines(), start=1):
-        opening = _FENCE.match(line)
-        if fence is None and opening:
-            fence = opening.group(1)
-            is_mermaid = opening.group(2).lower() == "mermaid"
-            diagram = diagram or (number if is_mermaid else None)
-        elif fence is not None:
-            fence = None if line.strip().startswith(fence) else fence
-        else:
-            image = _markdown_line(number, line, previous, headings)
-            diagram = diagram or image
-        previous = line if fence is None else ""
-    return Readme(relative, True, tuple(headings), diagram)
+    diagrams: list[int] = []
+    for index, token in enumerate(tokens):
+        if token.type == "heading_open":
+            title = tokens[index + 1].content.strip()
+            headings.append(Heading(int(token.tag[1:]), title, _first_line(token)))
+        elif _is_mermaid(token) or _shows_image(token):
+            diagrams.append(_first_line(token))
+    return Readme(relative, True, tuple(headings), min(diagrams, default=None))
 
 
 def parse_dockerfile(relative: str, text: str) -> Dockerfile:

@@ -188,6 +188,15 @@ def test_markdown_headings_skip_code_blocks_and_read_setext() -> None:
     assert readme.diagram_line == 8
 
 
+def test_markdown_reads_html_images_mermaid_and_ignores_indented_code() -> None:
+    text = "# Title\n\n    # indented code, not a heading\n\n<img src='a.png'>\n\n## Run\n"
+    readme = parse_markdown("README.md", text)
+    assert [(h.level, h.text) for h in readme.headings] == [(1, "Title"), (2, "Run")]
+    assert readme.diagram_line == 5
+    mermaid = parse_markdown("README.md", "Intro\n\n~~~mermaid\ngraph TD\n~~~\n")
+    assert (mermaid.headings, mermaid.diagram_line) == ((), 3)
+
+
 # ---------------------------------------------------------------- precommit.config
 
 
