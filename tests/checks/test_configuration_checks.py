@@ -47,6 +47,57 @@ class KafkaSettings(pydantic_settings.BaseSettings):
 
     servers: str = Field(validation_alias="KAFKA_BOOTSTRAP_SERVERS")
 """
+SETTINGS_INHERITED = """
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env")
+
+    database_url: SecretStr
+
+
+class Settings(ServiceSettings):
+    kafka_bootstrap_servers: str
+"""
+KAFKA_SETTINGS = """
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class KafkaSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KAFKA_")
+
+    bootstrap_servers: str
+"""
+SETTINGS_ALIAS_CHOICES = """
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_prefix="ORDERS_")
+
+    dsn: SecretStr = Field(validation_alias=AliasChoices("ORDERS_DSN", "DATABASE_URL"))
+    brokers: str = Field(alias="kafka_bootstrap_servers")
+"""
+SETTINGS_NESTED = """
+from pydantic import BaseModel, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Kafka(BaseModel):
+    bootstrap_servers: str
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_nested_delimiter="_", env_nested_max_split=1
+    )
+
+    database_url: SecretStr
+    kafka: Kafka
+"""
 ENV_EXAMPLE = "DATABASE_URL=postgresql+asyncpg://app:changeme@localhost/orders\nSECRET=\n"
 BASE = {"src/app/core/config.py": SETTINGS_OK, ".env.example": ENV_EXAMPLE}
 
@@ -95,10 +146,78 @@ SETTINGS_CASES = {
         Status.FAIL,
         "no pydantic-settings BaseSettings subclass",
     ),
-    "settings_module_missing_fails": (
+    "settings_module_elsewhere_in_the_package_passes": (
         {".env.example": ENV_EXAMPLE, "src/app/settings.py": SETTINGS_OK},
+        Status.PASS,
+        "",
+    ),
+    "settings_in_a_package_at_the_project_root_pass": (
+        {".env.example": ENV_EXAMPLE, "app/config.py": SETTINGS_OK},
+        Status.PASS,
+        "",
+    ),
+    "settings_class_missing_fails": (
+        {".env.example": ENV_EXAMPLE, "src/app/settings.py": "import os\n"},
         Status.FAIL,
-        "missing src/app/core/config.py",
+        "src/app/core/config.py:None no pydantic-settings BaseSettings subclass",
+    ),
+    "settings_outside_the_package_fail": (
+        {".env.example": ENV_EXAMPLE, "app/main.py": "", "scripts/config.py": SETTINGS_OK},
+        Status.FAIL,
+        "no pydantic-settings BaseSettings subclass",
+    ),
+    "settings_kafka_field_in_a_subclass_of_a_project_base_passes": (
+        {**BASE, "src/app/core/config.py": SETTINGS_INHERITED},
+        Status.PASS,
+        "",
+    ),
+    "settings_kafka_class_in_another_module_passes": (
+        {
+            **BASE,
+            "src/app/core/config.py": SETTINGS_OK.replace("kafka_bootstrap_servers", "kafka_x"),
+            "src/app/kafka/config.py": KAFKA_SETTINGS,
+        },
+        Status.PASS,
+        "",
+    ),
+    "settings_alias_choices_pass": (
+        {**BASE, "src/app/core/config.py": SETTINGS_ALIAS_CHOICES},
+        Status.PASS,
+        "",
+    ),
+    "settings_nested_delimiter_pass": (
+        {**BASE, "src/app/core/config.py": SETTINGS_NESTED},
+        Status.PASS,
+        "",
+    ),
+    "settings_lower_case_prefix_passes": (
+        {
+            **BASE,
+            "src/app/core/config.py": SETTINGS_OK.replace("kafka_bootstrap_servers", "kafka_x"),
+            "src/app/kafka/config.py": KAFKA_SETTINGS.replace("KAFKA_", "kafka_"),
+        },
+        Status.PASS,
+        "",
+    ),
+    "settings_prefix_that_changes_the_name_fails": (
+        {
+            **BASE,
+            "src/app/core/config.py": SETTINGS_OK.replace(
+                'env_file=".env",', 'env_file=".env", env_prefix="APP_",'
+            ),
+        },
+        Status.FAIL,
+        "no settings field reads KAFKA_BOOTSTRAP_SERVERS",
+    ),
+    "settings_case_sensitive_lower_case_field_fails": (
+        {
+            **BASE,
+            "src/app/core/config.py": SETTINGS_OK.replace(
+                'env_file=".env",', 'env_file=".env", case_sensitive=True,'
+            ),
+        },
+        Status.FAIL,
+        "no settings field reads DATABASE_URL",
     ),
 }
 
@@ -157,6 +276,15 @@ SECRETS_CASES = {
         {**BASE, "docker-compose.yml": "x:\n  AWS_ACCESS_KEY_ID: AKIAABCDEFGHIJKLMNOP\n"},
         Status.FAIL,
         "docker-compose.yml:2 AWS access key id",
+    ),
+    "secrets_password_literal_in_a_root_package_fails": (
+        {
+            ".env.example": ENV_EXAMPLE,
+            "app/config.py": SETTINGS_OK,
+            "app/db.py": 'def connect(password: str = "hunter2"): ...\n',
+        },
+        Status.FAIL,
+        "app/db.py:1 hard-coded credential assigned to password",
     ),
     "secrets_without_secretstr_fails": (
         {**BASE, "src/app/core/config.py": SETTINGS_OK.replace("SecretStr", "str")},
