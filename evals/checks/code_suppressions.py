@@ -11,18 +11,15 @@ tox.ini, .coveragerc, ruff.toml and mypy.ini: coverage ``omit`` entries, Ruff ``
 
 from __future__ import annotations
 
-import configparser
 import re
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from evals.context import CheckContext
 from evals.facts.ast_index import LEXICAL, LexicalInfo, in_dir
 from evals.facts.layout import LAYOUT
-from evals.facts.source import PROJECT_FILES
+from evals.facts.project_config import INI_CONFIGS, PYPROJECT, RUFF_CONFIGS, IniSections
 from evals.model import Finding, Outcome
 from evals.registry import check
 
@@ -35,8 +32,6 @@ COUNTED_COMMENTS = {
 }
 RUFF_IGNORE_KEYS = ("ignore", "extend-ignore")
 RUFF_PER_FILE_KEYS = ("per-file-ignores", "extend-per-file-ignores")
-INI_FILES = ("setup.cfg", "tox.ini", ".coveragerc", "mypy.ini", ".mypy.ini")
-RUFF_FILES = ("ruff.toml", ".ruff.toml")
 
 
 @dataclass(frozen=True)
@@ -124,11 +119,10 @@ def pyproject_suppressions(data: dict[str, Any], path: str) -> list[Suppression]
     return found
 
 
-def ini_suppressions(parser: configparser.ConfigParser, path: str) -> list[Suppression]:
+def ini_suppressions(sections: IniSections, path: str) -> list[Suppression]:
     """Suppressions in an INI-style file (setup.cfg, tox.ini, .coveragerc, mypy.ini)."""
     found: list[Suppression] = []
-    for name in parser.sections():
-        section = dict(parser[name])
+    for name, section in sections.items():
         if name == "mypy" or name.startswith("mypy-"):
             found += _mypy_suppressions(section, path, name)
         coverage_section = name in {"run", "report"} and path.endswith(".coveragerc")
@@ -137,33 +131,17 @@ def ini_suppressions(parser: configparser.ConfigParser, path: str) -> list[Suppr
     return found
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8", errors="replace"))
-    except tomllib.TOMLDecodeError:
-        return {}
-
-
-def _read_ini(path: Path) -> configparser.ConfigParser:
-    parser = configparser.ConfigParser(interpolation=None, strict=False)
-    try:
-        parser.read_string(path.read_text(encoding="utf-8", errors="replace"))
-    except configparser.Error:
-        return configparser.ConfigParser()
-    return parser
-
-
-def config_suppressions(project: Path, files: tuple[str, ...]) -> list[Suppression]:
-    """Suppressions in the project's root tool configuration files."""
+async def config_suppressions(ctx: CheckContext) -> list[Suppression]:
+    """Suppressions in the project's root tool configuration files (each parsed once)."""
+    pyproject = await ctx.fact(PYPROJECT)
     found: list[Suppression] = []
-    if "pyproject.toml" in files:
-        found += pyproject_suppressions(_read_toml(project / "pyproject.toml"), "pyproject.toml")
-    for name in RUFF_FILES:
-        if name in files:
-            found += _ruff_suppressions(_read_toml(project / name), name)
-    for name in INI_FILES:
-        if name in files:
-            found += ini_suppressions(_read_ini(project / name), name)
+    if isinstance(pyproject.data, dict):
+        found += pyproject_suppressions(pyproject.data, pyproject.path)
+    for name, document in (await ctx.fact(RUFF_CONFIGS)).items():
+        data = document.data if isinstance(document.data, dict) else {}
+        found += _ruff_suppressions(data, name)
+    for name, sections in (await ctx.fact(INI_CONFIGS)).items():
+        found += ini_suppressions(sections, name)
     return found
 
 
@@ -181,7 +159,7 @@ async def suppressions(ctx: CheckContext) -> Outcome:
     """No blanket noqa/type: ignore, and suppressions per 1000 lines at most the threshold."""
     scanned = await scanned_files(ctx)
     found = [s for p, info in scanned.items() for s in comment_suppressions(p, info.comments)]
-    found += config_suppressions(ctx.project, await ctx.fact(PROJECT_FILES))
+    found += await config_suppressions(ctx)
     lines = sum(len(info.code_lines) for info in scanned.values())
     density = round(1000 * len(found) / max(lines, 1), 2)
     blanket = sum(1 for s in found if s.blanket)

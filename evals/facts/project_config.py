@@ -171,6 +171,11 @@ MAKEFILE: FactKey[Makefile] = FactKey("config_makefile")
 README: FactKey[Readme] = FactKey("config_readme")
 DOCKERFILES: FactKey[tuple[Dockerfile, ...]] = FactKey("config_dockerfiles")
 ALEMBIC: FactKey[AlembicConfig] = FactKey("config_alembic")
+IniSections = dict[str, dict[str, str]]
+INI_NAMES = ("setup.cfg", "tox.ini", ".coveragerc", "mypy.ini", ".mypy.ini")
+RUFF_NAMES = ("ruff.toml", ".ruff.toml")
+INI_CONFIGS: FactKey[dict[str, IniSections]] = FactKey("config_ini_files")
+RUFF_CONFIGS: FactKey[dict[str, ConfigDocument]] = FactKey("config_ruff_files")
 
 
 def read_text(root: Path, relative: str) -> str | None:
@@ -374,6 +379,30 @@ def _alembic_from_ini(root: Path, text: str) -> AlembicConfig:
         return AlembicConfig("alembic.ini", True, resolved.relative_to(root).as_posix())
     except ValueError:
         return AlembicConfig("alembic.ini", True, location)
+
+
+def parse_ini(text: str) -> IniSections:
+    """The sections of an INI text as plain dicts; a malformed file reads as empty."""
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return {}
+    return {name: dict(parser[name]) for name in parser.sections()}
+
+
+@provides(INI_CONFIGS)
+async def ini_configs(facts: Facts) -> dict[str, IniSections]:
+    """setup.cfg, tox.ini, .coveragerc and mypy.ini at the project root, parsed once."""
+    texts = {name: read_text(facts.project, name) for name in INI_NAMES}
+    return {name: parse_ini(text) for name, text in texts.items() if text is not None}
+
+
+@provides(RUFF_CONFIGS)
+async def ruff_configs(facts: Facts) -> dict[str, ConfigDocument]:
+    """ruff.toml and .ruff.toml at the project root, parsed once (missing ones left out)."""
+    documents = {name: parse_toml(facts.project, name) for name in RUFF_NAMES}
+    return {name: doc for name, doc in documents.items() if doc.exists}
 
 
 @provides(PYPROJECT)

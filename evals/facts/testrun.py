@@ -10,9 +10,8 @@ against a fresh database on the run's PostgreSQL and the run's broker.
 from __future__ import annotations
 
 import asyncio
-import configparser
 import json
-import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -22,6 +21,7 @@ from evals.context import Facts
 from evals.facts.environment import INSTALLED_ENV
 from evals.facts.layout import LAYOUT
 from evals.facts.load_gate import machine_load
+from evals.facts.project_config import INI_CONFIGS, PYPROJECT, IniSections
 from evals.facts.services import SERVICES
 from evals.model import Finding
 from evals.procs import ProcResult, run
@@ -156,35 +156,20 @@ def _omit_value(value: object) -> list[str]:
     return [p.strip() for p in text.replace(",", "\n").splitlines() if p.strip()]
 
 
-def _toml_omit(path: Path) -> list[str]:
-    """``omit`` entries under ``[tool.coverage.run]`` / ``[tool.coverage.report]``."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
-        return []
-    coverage = data.get("tool", {}).get("coverage", {})
-    return [e for s in ("run", "report") for e in _omit_value(coverage.get(s, {}).get("omit"))]
+def _omits(sections: Mapping[str, Mapping[str, object]], names: tuple[str, ...]) -> list[str]:
+    """``omit`` entries of the named sections (TOML tables or INI sections)."""
+    return [e for name in names for e in _omit_value(sections.get(name, {}).get("omit"))]
 
 
-def _ini_omit(path: Path, prefix: str) -> list[str]:
-    """``omit`` entries of an INI file's ``[<prefix>run]`` and ``[<prefix>report]``."""
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read(path, encoding="utf-8")
-    except (configparser.Error, UnicodeDecodeError):
-        return []
-    sections = (f"{prefix}run", f"{prefix}report")
-    return [
-        e for s in sections if parser.has_section(s) for e in _omit_value(parser[s].get("omit"))
-    ]
-
-
-def project_omit(project: Path) -> tuple[str, ...]:
+async def project_omit(facts: Facts) -> tuple[str, ...]:
     """Every ``omit`` entry of the project's own coverage configuration (to be reported)."""
-    entries = _toml_omit(project / "pyproject.toml")
-    entries += _ini_omit(project / ".coveragerc", "")
+    pyproject = (await facts.get(PYPROJECT)).data
+    tool = pyproject.get("tool", {}) if isinstance(pyproject, dict) else {}
+    entries = _omits(tool.get("coverage", {}), ("run", "report"))
+    ini: dict[str, IniSections] = await facts.get(INI_CONFIGS)
+    entries += _omits(ini.get(".coveragerc", {}), ("run", "report"))
     for name in ("setup.cfg", "tox.ini"):
-        entries += _ini_omit(project / name, "coverage:")
+        entries += _omits(ini.get(name, {}), ("coverage:run", "coverage:report"))
     return tuple(entries)
 
 
@@ -259,7 +244,7 @@ async def run_tests(facts: Facts) -> TestRun:
         **counts,
         coverage_percent=total,
         file_coverage=per_file,
-        project_omit=await asyncio.to_thread(project_omit, facts.project),
+        project_omit=await project_omit(facts),
         output_tail=result.tail(TAIL_LINES),
         truncated=result.truncated,
         duration_s=round(result.duration_s, 3),
