@@ -30,7 +30,7 @@ from evals.facts.environment import (
     relocate,
     server_note,
 )
-from evals.facts.installers import with_pypi_simple
+from evals.facts.installers import fail, with_pypi_simple
 from evals.facts.requires_python import (
     PythonRequirement,
     check_python,
@@ -39,7 +39,7 @@ from evals.facts.requires_python import (
 )
 from evals.facts.services import SERVICES, Services, libpq_url, psql_path, with_database
 from evals.model import Status, Tier
-from evals.procs import run
+from evals.procs import ProcResult, run
 from evals.runner import run_cleanups
 
 PEP621 = '[project]\nname = "demo"\nversion = "0.1.0"\ndependencies = ["six"]\n'
@@ -294,6 +294,7 @@ def _copy_fixture(name: str, root: Path) -> Path:
             Recipe("pip", ("requirements-dev.txt", "requirements.txt", "requirements/base.txt")),
         ),
         ("poetry_python_caret", Recipe("poetry")),
+        ("poetry1_dev_dependencies", Recipe("poetry")),
     ],
 )
 def test_recipe_follows_the_project_files(name: str, expected: Recipe) -> None:
@@ -344,6 +345,22 @@ def test_broken_group_includes_are_the_projects_fault(tmp_path: Path, groups: st
     with pytest.raises(InstallError) as caught:
         pip_requirements(project)
     assert caught.value.project_fault
+
+
+@pytest.mark.parametrize(
+    ("output", "blamed"),
+    [
+        ("error: No solution found when resolving dependencies\n  cause: unsatisfiable", True),
+        ("error: Failed to parse: `six>>1`", True),
+        (
+            "error: Request failed after 3 retries: Failed to fetch: `https://pypi.org/simple/six/`",
+            False,
+        ),
+    ],
+)
+def test_uv_failures_are_blamed_on_their_cause(output: str, blamed: bool) -> None:
+    result = ProcResult(("uv", "sync"), 1, "", output, False, False, 0.1)
+    assert fail("uv sync", result).project_fault is blamed
 
 
 def test_server_note_names_the_projects_own_server() -> None:
@@ -503,3 +520,15 @@ async def test_a_project_serving_with_hypercorn_gets_uvicorn_and_a_note(
     again = await _install(_copy_fixture("hypercorn_groups", tmp_path / "again"), kinds_cache)
     assert again.reused
     assert again.notes == installed.notes
+
+
+@pytest.mark.slow
+@pytest.mark.full
+async def test_a_poetry1_project_without_a_lock_installs_its_dev_dependencies(
+    tmp_path: Path, kinds_cache: Path
+) -> None:
+    project = _copy_fixture("poetry1_dev_dependencies", tmp_path)
+    installed = await _install(project, kinds_cache)
+    assert installed.installer == "poetry"
+    await _imports(installed, "six, idna", tmp_path)
+    assert sorted(p.name for p in project.iterdir()) == ["pyproject.toml"]
