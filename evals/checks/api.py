@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from evals.context import CheckContext, FactNotApplicable
+from evals.facts.layout import LAYOUT, ProjectLayout
 from evals.facts.openapi import (
     OPENAPI,
     JsonObject,
@@ -18,12 +19,14 @@ from evals.facts.openapi import (
     by_id_gets,
     example_of,
     fill_path,
+    missing_path,
     operations,
     request_media,
     resolve,
     responses,
     success_media,
 )
+from evals.facts.openapi_values import is_enumerated, plain_schema, schema_check
 from evals.facts.server import LIVE_SERVER, SERVER, RunningServer
 from evals.facts.source import PYTHON_MODULES, PythonModule
 from evals.model import Finding, Outcome, Status
@@ -41,8 +44,14 @@ ACTION_WORDS = frozenset(
         "search", "query", "login", "logout", "token", "validate", "verify", "activate",
         "deactivate", "archive", "restore", "publish", "close", "reopen", "refund", "send",
         "resend", "reset", "transition", "execute", "run", "trigger", "check", "preview",
+        "release", "reserve", "hold", "lock", "unlock", "assign", "unassign", "accept",
+        "decline", "start", "stop", "pause", "resume", "expire", "renew", "capture", "void",
+        "settle", "fulfil", "fulfill", "dispatch", "deliver", "return", "import",
+        "export", "sync", "calculate", "estimate", "quote", "simulate",
     }
 )  # fmt: skip
+CREATE_WORDS = frozenset({"create", "add", "new", "register", "place"})
+SINGULAR_ENDINGS = ("ss", "us", "is")
 CREATE_CODES = frozenset({"201", "202"})
 WRONG_TYPE_VALUES: dict[str, Any] = {
     "string": {"evals": ["not", "a", "string"]},
@@ -55,6 +64,7 @@ WRONG_TYPE_VALUES: dict[str, Any] = {
 WRONG_BODY: list[Any] = ["not", "an", "object"]
 UNPROCESSABLE = 422
 INVALID_ID = "evals-not-a-valid-id"
+ERROR_SUFFIXES = ("Error", "Exception")
 HANDLER_METHODS = frozenset({"add_exception_handler", "exception_handler"})
 NOT_FOUND = 404
 
@@ -145,16 +155,37 @@ async def health_endpoints(ctx: CheckContext) -> Outcome:
     return Outcome(Status.PASS, reason, tuple(deviations + notes))
 
 
+def _first_word(op: Operation) -> str:
+    """The first word of the operation's ``operationId`` or summary, lower-case."""
+    text = f"{op.spec.get('operationId', '')} {op.spec.get('summary', '')}".lower()
+    return next((w for w in re.split(r"[^a-z]+", text) if w), "")
+
+
+def _is_plural(word: str) -> bool:
+    """Whether a path segment reads as a plural noun (``items``, not ``release``/``status``)."""
+    return word.endswith("s") and not word.endswith(SINGULAR_ENDINGS)
+
+
 def is_create(op: Operation) -> bool:
-    """Whether a POST operation creates a resource (rather than perform an action)."""
+    """Whether a POST creates a resource in a collection (rather than act on one).
+
+    A POST creates when its path ends in a literal collection segment: ``/orders`` or the
+    sub-collection ``/orders/{id}/lines``. It acts when the last segment is a path parameter
+    (``/x/{id}``), a custom method (``/x/{id}:cancel``), an action word (``/orders/search``)
+    or a singular word after a path parameter (``/reservations/{id}/release``). An
+    ``operationId`` or summary starting with create/add/new/register/place makes it a create.
+    """
     if op.method != "POST":
         return False
-    last = op.path.rstrip("/").rsplit("/", 1)[-1].lower()
-    text = f"{op.spec.get('operationId', '')} {op.spec.get('summary', '')}".lower()
-    first_word = next((w for w in re.split(r"[^a-z]+", text) if w), "")
-    if first_word in {"create", "add", "new", "register", "place", "submit"}:
+    first_word = _first_word(op)
+    if first_word in CREATE_WORDS:
         return True
-    return last.strip("{}") not in ACTION_WORDS and first_word not in ACTION_WORDS
+    segments = [s for s in op.path.split("/") if s]
+    last = segments[-1].lower() if segments else ""
+    if first_word in ACTION_WORDS or last.startswith("{") or ":" in last or last in ACTION_WORDS:
+        return False
+    after_parameter = len(segments) > 1 and segments[-2].startswith("{")
+    return _is_plural(last) or not after_parameter
 
 
 def documented_code_findings(doc: JsonObject) -> list[Finding]:
@@ -171,26 +202,83 @@ def documented_code_findings(doc: JsonObject) -> list[Finding]:
     return findings
 
 
-async def unknown_id_findings(server: RunningServer, doc: JsonObject) -> list[Finding]:
-    """GET-by-id operations that do not answer 404 for an id that does not exist."""
-    findings = []
+def declares(op: Operation, status: int) -> bool:
+    """Whether ``op`` documents ``status`` (exactly, by its range such as ``4XX``, or default)."""
+    codes = {code.upper() for code in responses(op)}
+    return bool({str(status), f"{status // 100}XX", "DEFAULT"} & codes)
+
+
+def judge_status(op: Operation, path: str, observed: int | str, expected: int) -> list[Finding]:
+    """How one answer falls short of ``expected``, judged against what ``op`` declares.
+
+    A server error (5xx), a timeout and a dropped connection are always findings.
+    """
+    where = f"{op.method} {path} ({op.label})"
+    if isinstance(observed, str):
+        what = "timed out" if "Timeout" in observed else "dropped the connection"
+        return [Finding(f"{where} {what} ({observed}), expected {expected}")]
+    if observed == expected:
+        return []
+    if observed >= httpx.codes.INTERNAL_SERVER_ERROR:
+        return [Finding(f"{where} answered {observed}, a server error, expected {expected}")]
+    undeclared = "" if declares(op, observed) else f" (a status {op.label} does not declare)"
+    return [Finding(f"{where} answered {observed}{undeclared}, expected {expected}")]
+
+
+def not_found_target(op: Operation) -> tuple[str | None, str]:
+    """The path that probes ``op`` with ids that do not exist, or None and why not."""
+    names = [str(p.get("name")) for p in op.params_in("path")]
+    listed = [str(p.get("name")) for p in op.params_in("path") if is_enumerated(p.get("schema"))]
+    if listed and len(listed) == len(names):
+        reason = f"{{{listed[0]}}} is an enumeration: every value names something"
+        return None, f"{op.label} not probed for 404: {reason}"
+    path = missing_path(op)
+    if path is None:
+        reason = "no value satisfies the schema of its path parameter"
+        return None, f"{op.label} not probed for 404: {reason}"
+    return path, ""
+
+
+async def unknown_id_findings(
+    server: RunningServer, doc: JsonObject
+) -> tuple[list[Finding], list[Finding]]:
+    """GET-by-id operations that do not answer 404 for an id that does not exist.
+
+    Returns:
+        The findings, and notes on operations that could not be probed.
+    """
+    findings: list[Finding] = []
+    notes: list[Finding] = []
     async with server.gate.shared(), server.client() as client:
         for op in by_id_gets(operations(doc)):
-            path = fill_path(op)
-            status = await _status(client, path)
-            if status != NOT_FOUND:
-                findings.append(Finding(f"GET {path} ({op.label}) answered {status}, expected 404"))
-    return findings
+            path, note = not_found_target(op)
+            if path is None:
+                notes.append(Finding(note))
+                continue
+            findings += judge_status(op, path, await _status(client, path), NOT_FOUND)
+    return findings, notes
+
+
+def findings_and_notes(findings: list[Finding], notes: list[Finding], what: str) -> Outcome:
+    """FAIL with ``findings`` (notes after them), else PASS carrying the notes."""
+    if findings:
+        return Outcome.failed(f"{len(findings)} {what}", findings + notes)
+    reason = f"{len(notes)} probe(s) not made" if notes else ""
+    return Outcome(Status.PASS, reason, tuple(notes))
 
 
 @check("api.status_codes")
 async def status_codes(ctx: CheckContext) -> Outcome:
-    """Creating POSTs declare 201/202, path parameters 404, bodies 422; unknown ids get 404."""
+    """Creating POSTs declare 201/202, path parameters 404, bodies 422; unknown ids get 404.
+
+    Unknown ids are values valid under each path parameter's schema; an operation whose
+    parameter admits no such value is not probed (a note, not a failure).
+    """
     server = await ctx.fact(LIVE_SERVER)
     doc = await ctx.fact(OPENAPI)
     findings = documented_code_findings(doc)
-    findings += await unknown_id_findings(server, doc)
-    return Outcome.from_findings(findings, "status code problems")
+    probed, notes = await unknown_id_findings(server, doc)
+    return findings_and_notes(findings + probed, notes, "status code problems")
 
 
 def body_operations(doc: JsonObject) -> list[tuple[Operation, JsonObject]]:
@@ -300,22 +388,44 @@ def _is_handler_registration(node: ast.AST) -> bool:
     return any(k.arg == "exception_handlers" for k in node.keywords)
 
 
-def exception_findings(modules: tuple[PythonModule, ...]) -> list[Finding]:
-    """Missing custom exception classes under src/app/exceptions or registered handlers."""
-    trees = [(m.path, m.tree) for m in modules if m.tree and m.path.startswith("src/app/")]
-    classes = [
-        node
-        for path, tree in trees
-        if path.startswith("src/app/exceptions")
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ClassDef) and node.bases
-    ]
-    handlers = [n for _, tree in trees for n in ast.walk(tree) if _is_handler_registration(n)]
+def _base_name(node: ast.expr) -> str:
+    """The simple name of a base class expression (``HTTPException`` for ``a.HTTPException``)."""
+    target = node.value if isinstance(node, ast.Subscript) else node
+    return ast.unparse(target).rsplit(".", 1)[-1]
+
+
+def exception_classes(trees: list[ast.Module]) -> list[ast.ClassDef]:
+    """Classes deriving from an ``...Error``/``...Exception`` class, directly or through others.
+
+    Found wherever they are (an ``exceptions/`` package, ``errors.py``, ``domain/errors.py``).
+    """
+    classes = [n for tree in trees for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
+    known: set[str] = set()
+    for _ in range(len(classes) + 1):
+        grown = {
+            c.name
+            for c in classes
+            if any(
+                _base_name(b) in known or _base_name(b).endswith(ERROR_SUFFIXES) for b in c.bases
+            )
+        }
+        if grown == known:
+            break
+        known = grown
+    return [c for c in classes if c.name in known]
+
+
+def exception_findings(modules: tuple[PythonModule, ...], layout: ProjectLayout) -> list[Finding]:
+    """Missing custom exception classes or registered handlers in the application code."""
+    trees = [m.tree for m in modules if m.tree and layout.in_code(m.path)]
+    handlers = [n for tree in trees for n in ast.walk(tree) if _is_handler_registration(n)]
+    where = layout.package_dir or None
+    package = f"{layout.package_dir}/" if layout.package_dir else "no application package"
     findings = []
-    if not classes:
-        findings.append(Finding("no exception classes under src/app/exceptions", "src/app"))
+    if not exception_classes(trees):
+        findings.append(Finding(f"no exception classes in {package}", where))
     if not handlers:
-        findings.append(Finding("no exception handler is registered on the app", "src/app"))
+        findings.append(Finding("no exception handler is registered on the app", where))
     return findings
 
 
@@ -331,21 +441,55 @@ async def _json_body(
         return None
 
 
-async def error_bodies(server: RunningServer, doc: JsonObject) -> dict[str, Any]:
-    """Responses to an unknown resource (404) and to an invalid request (422)."""
+def _invalid_id_target(ops: list[Operation]) -> str | None:
+    """A by-id GET path whose id violates the parameter's schema, if one has a strict schema."""
+    for op in by_id_gets(ops):
+        schema = plain_schema(op.params_in("path")[0].get("schema"))
+        valid = schema_check(schema)
+        if valid is not None and not valid(INVALID_ID):
+            return fill_path(op, {op.path_params[0]: INVALID_ID})
+    return None
+
+
+def _not_found_probe(ops: list[Operation]) -> tuple[str | None, list[Finding]]:
+    """The first by-id GET path with an unknown id, or None and why none could be made."""
+    notes = []
+    for op in by_id_gets(ops):
+        path, note = not_found_target(op)
+        if path is not None:
+            return path, []
+        notes.append(Finding(note))
+    return None, notes
+
+
+def error_probes(doc: JsonObject) -> tuple[dict[str, tuple[str, str, object]], list[Finding]]:
+    """The requests that provoke a 404 and a 422 (method, path, body), and notes.
+
+    The 404 comes from the first by-id GET whose parameter admits an unknown value; the 422
+    from the first operation with a JSON body (sent ``{}``), else from a by-id GET given an
+    id its schema rejects. The notes say why no 404 probe could be made.
+    """
     ops = operations(doc)
+    probes: dict[str, tuple[str, str, object]] = {}
+    missing, notes = _not_found_probe(ops)
+    if missing is not None:
+        probes["404"] = ("GET", missing, None)
+    with_body = body_operations(doc)
+    invalid = None if with_body else _invalid_id_target(ops)
+    if with_body:
+        op = with_body[0][0]
+        probes["422"] = (op.method, request_target(doc, op)[0], {})
+    elif invalid is not None:
+        probes["422"] = ("GET", invalid, None)
+    return probes, notes
+
+
+async def error_bodies(server: RunningServer, probes: dict[str, Any]) -> dict[str, Any]:
+    """The status and JSON body of each probe's response, by the status it should provoke."""
     bodies: dict[str, Any] = {}
     async with server.gate.shared(), server.client() as client:
-        by_id = by_id_gets(ops)
-        if by_id:
-            bodies["404"] = await _json_body(client, "GET", fill_path(by_id[0]))
-        with_body = body_operations(doc)
-        if with_body:
-            op = with_body[0][0]
-            bodies["422"] = await _json_body(client, op.method, request_target(doc, op)[0], {})
-        elif by_id:
-            bad = fill_path(by_id[0], {by_id[0].path_params[0]: INVALID_ID})
-            bodies["422"] = await _json_body(client, "GET", bad)
+        for code, (method, path, body) in probes.items():
+            bodies[code] = await _json_body(client, method, path, body)
     return bodies
 
 
@@ -368,12 +512,17 @@ def error_shape_findings(bodies: dict[str, Any]) -> list[Finding]:
 
 @check("api.error_handling")
 async def error_handling(ctx: CheckContext) -> Outcome:
-    """Custom exceptions and registered handlers; 404 and 422 bodies have the same keys."""
-    findings = exception_findings(await ctx.fact(PYTHON_MODULES))
+    """Custom exceptions and registered handlers; 404 and 422 bodies have the same keys.
+
+    When no by-id GET admits an unknown id, the bodies are not compared (a note).
+    """
+    layout = await ctx.fact(LAYOUT)
+    findings = exception_findings(await ctx.fact(PYTHON_MODULES), layout)
     server = await ctx.fact(LIVE_SERVER)
-    doc = await ctx.fact(OPENAPI)
-    findings += error_shape_findings(await error_bodies(server, doc))
-    return Outcome.from_findings(findings, "error handling problems")
+    probes, notes = error_probes(await ctx.fact(OPENAPI))
+    if not notes:
+        findings += error_shape_findings(await error_bodies(server, probes))
+    return findings_and_notes(findings, notes, "error handling problems")
 
 
 def schema_is_model(schema: object) -> bool:

@@ -8,13 +8,13 @@ resolution, examples, sample path values) plus :func:`resolve_by_id_paths`, whic
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from evals.context import FactNotApplicable, Facts
+from evals.facts.openapi_values import MARKER, missing_value
 from evals.facts.server import LIVE_SERVER
 from evals.registry import FactKey, provides
 
@@ -22,7 +22,6 @@ HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "tra
 OPENAPI_PATHS = ("/openapi.json", "/api/openapi.json", "/api/v1/openapi.json", "/docs/openapi.json")
 LIST_KEYS = ("items", "data", "results", "records", "content", "rows", "entries")
 MAX_REF_DEPTH = 32
-MISSING_INTEGER_ID = 987_654_321
 
 JsonObject = dict[str, Any]
 
@@ -93,17 +92,27 @@ def _pointer(doc: JsonObject, ref: str) -> object:
     return node
 
 
+def parameter(doc: JsonObject, node: object) -> JsonObject:
+    """A parameter object with ``$ref`` followed, in it and in its schema's alternatives."""
+    param = resolve(doc, node)
+    schema = resolve(doc, param.get("schema"))
+    for key in ("anyOf", "oneOf", "allOf"):
+        if isinstance(schema.get(key), list):
+            schema = {**schema, key: [resolve(doc, member) for member in schema[key]]}
+    return {**param, "schema": schema} if "schema" in param else param
+
+
 def operations(doc: JsonObject) -> list[Operation]:
     """Every operation of the document, in document order."""
     found: list[Operation] = []
     paths = doc.get("paths")
     for path, raw_item in (paths if isinstance(paths, dict) else {}).items():
         item = resolve(doc, raw_item)
-        shared = [resolve(doc, p) for p in item.get("parameters", []) or []]
+        shared = [parameter(doc, p) for p in item.get("parameters", []) or []]
         for method in HTTP_METHODS:
             spec = item.get(method)
             if isinstance(spec, dict):
-                own = [resolve(doc, p) for p in spec.get("parameters", []) or []]
+                own = [parameter(doc, p) for p in spec.get("parameters", []) or []]
                 names = {(p.get("in"), p.get("name")) for p in own}
                 merged = own + [p for p in shared if (p.get("in"), p.get("name")) not in names]
                 found.append(Operation(method.upper(), str(path), spec, tuple(merged)))
@@ -179,25 +188,47 @@ def example_of(doc: JsonObject, media: JsonObject) -> object:
     return schema.get("example")
 
 
-def sample_missing_value(schema: object) -> str:
-    """A value of the parameter's type that names no existing resource."""
-    node = schema if isinstance(schema, dict) else {}
-    kinds = [node] + [m for m in node.get("anyOf", []) if isinstance(m, dict)]
-    if any(k.get("format") == "uuid" for k in kinds):
-        return str(uuid.uuid4())
-    if any(k.get("type") in {"integer", "number"} for k in kinds):
-        return str(MISSING_INTEGER_ID)
-    return f"evals-missing-{uuid.uuid4().hex[:12]}"
+def sample_missing_value(schema: object) -> str | None:
+    """A value valid under the parameter's schema that names no existing resource.
+
+    See :func:`evals.facts.openapi_values.missing_value`; None when there is no such value.
+    """
+    return missing_value(schema)
+
+
+def _path_values(op: Operation, values: dict[str, str] | None) -> dict[str, str | None]:
+    """Each path parameter's given value, else a valid value that names nothing."""
+    given = values or {}
+    return {
+        str(p.get("name")): given.get(str(p.get("name"))) or missing_value(p.get("schema"))
+        for p in op.params_in("path")
+    }
+
+
+def _substitute(path: str, values: dict[str, str]) -> str:
+    """``path`` with each ``{name}`` replaced by its value."""
+    for name, value in values.items():
+        path = path.replace("{" + name + "}", value)
+    return path
+
+
+def missing_path(op: Operation, values: dict[str, str] | None = None) -> str | None:
+    """``op.path`` with ``values``, other parameters valid but naming nothing (or None).
+
+    None when some parameter's schema admits no value this harness can produce.
+    """
+    filled = _path_values(op, values)
+    complete = {name: value for name, value in filled.items() if value is not None}
+    return _substitute(op.path, complete) if len(complete) == len(filled) else None
 
 
 def fill_path(op: Operation, values: dict[str, str] | None = None) -> str:
-    """``op.path`` with its parameters replaced by ``values`` or missing-resource samples."""
-    path = op.path
-    for param in op.params_in("path"):
-        name = str(param.get("name"))
-        value = (values or {}).get(name) or sample_missing_value(param.get("schema"))
-        path = path.replace("{" + name + "}", value)
-    return path
+    """``op.path`` with ``values``, other parameters valid but naming nothing.
+
+    A parameter whose schema admits no producible value gets a plain marker instead.
+    """
+    filled = _path_values(op, values)
+    return _substitute(op.path, {name: value or MARKER for name, value in filled.items()})
 
 
 def by_id_gets(ops: list[Operation]) -> list[Operation]:

@@ -7,7 +7,6 @@ installed-environment and services facts replaced by the harness's own interpret
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import os
 import sys
@@ -23,10 +22,13 @@ from evals import registry
 from evals.checklist import load_checklist
 from evals.checks.api import (
     documented_code_findings,
+    error_probes,
     error_shape_findings,
     exception_findings,
     invalid_bodies,
     is_create,
+    judge_status,
+    not_found_target,
     schema_is_model,
     wrong_typed_body,
 )
@@ -42,22 +44,26 @@ from evals.checks.openapi_docs import completeness, missing_parts, spec_error
 from evals.checks.performance import parse_head, percentile, read_body
 from evals.context import CheckContext, Facts, RunOptions
 from evals.facts.environment import INSTALLED_ENV, InstalledEnv
+from evals.facts.layout import AppTarget, ProjectLayout, locate
 from evals.facts.load_gate import LOAD_GATE, LoadGate, machine_load
 from evals.facts.openapi import (
     Operation,
     by_id_gets,
     example_of,
+    fill_path,
     first_item,
     has_example,
     item_id,
+    missing_path,
     operations,
     resolve,
     sample_missing_value,
 )
+from evals.facts.openapi_values import UUID_MARKER, missing_value, plain_schema
 from evals.facts.server import SERVER, ServerLog
-from evals.facts.server_discovery import AppTarget, candidate_targets
+from evals.facts.server_discovery import candidate_targets
 from evals.facts.services import SERVICES, Services
-from evals.facts.source import PythonModule
+from evals.facts.source import PythonModule, _parse
 from evals.model import Outcome, Status, Tier
 from evals.registry import FactKey
 from evals.runner import evaluate, run_cleanups
@@ -229,6 +235,56 @@ BROKEN_APP = """
 raise RuntimeError("settings are missing")
 """
 
+SKU_APP = """
+from typing import Annotated
+from fastapi import FastAPI, Path, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from app.exceptions import NotFoundError
+
+class Error(BaseModel):
+    code: str
+    message: str
+
+class Item(BaseModel):
+    sku: str
+    reserved: bool = True
+
+ERR = {"model": Error, "description": "Error."}
+Sku = Annotated[str, Path(pattern=r"^[A-Z0-9-]{3,32}$")]
+app = FastAPI()
+ITEMS = {"PEN-1": Item(sku="PEN-1")}
+
+@app.exception_handler(NotFoundError)
+async def not_found(request: Request, exc: NotFoundError):
+    return JSONResponse({"code": "not_found", "message": str(exc)}, status_code=404)
+
+@app.exception_handler(RequestValidationError)
+async def invalid(request: Request, exc: RequestValidationError):
+    return JSONResponse({"code": "invalid", "message": "bad request"}, status_code=422)
+
+def find(sku: str) -> Item:
+    if sku not in ITEMS:
+        raise NotFoundError(f"no item {sku}")
+    return ITEMS[sku]
+
+@app.get("/items/{sku}", response_model=Item, responses={404: ERR, 422: ERR})
+async def get_item(sku: Sku):
+    return find(sku)
+
+@app.post("/items/{sku}/release", response_model=Item, responses={404: ERR, 422: ERR})
+async def release_item(sku: Sku):
+    item = find(sku)
+    item.reserved = False
+    return item
+"""
+
+SKU_APP_NULL = SKU_APP.replace("    return find(sku)\n", "    return ITEMS.get(sku)\n").replace(
+    "response_model=Item, responses={404", "response_model=Item | None, responses={404", 1
+)
+SKU_APP_CRASH = SKU_APP.replace("    return find(sku)\n", "    raise RuntimeError(sku)\n")
+
 
 class FakeServices(Services):
     """Services whose fresh databases are never used by the fixture apps."""
@@ -306,6 +362,13 @@ async def bare_app(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Fa
         yield facts
 
 
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def sku_app(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Facts]:
+    """An app whose by-id GET has a pattern on its path parameter, with a 200 action."""
+    async for facts in served(tmp_path_factory, SKU_APP, exceptions=True):
+        yield facts
+
+
 # ------------------------------------------------------------------ checks on live apps
 
 
@@ -351,6 +414,48 @@ async def test_bare_app_fails(bare_app: Facts, item_id: str, expected: str) -> N
 
 @pytest.mark.slow
 @MODULE_LOOP
+@pytest.mark.parametrize("item_id", ["api.status_codes", "api.error_handling"])
+async def test_patterned_ids_and_200_actions_pass(sku_app: Facts, item_id: str) -> None:
+    outcome = await run_check(item_id, sku_app)
+    assert outcome.status is Status.PASS, (outcome.reason, outcome.findings)
+    assert outcome.findings == ()
+
+
+@pytest.mark.slow
+@MODULE_LOOP
+@pytest.mark.parametrize(
+    ("main", "expected"),
+    [
+        (
+            SKU_APP_NULL,
+            {
+                "api.status_codes": "(GET /items/{sku}) answered 200, expected 404",
+                "api.error_handling": "expected a JSON object with status 404, got 200",
+            },
+        ),
+        (
+            SKU_APP_CRASH,
+            {
+                "api.status_codes": "answered 500, a server error, expected 404",
+                "api.error_handling": "could not provoke a JSON 404 response",
+            },
+        ),
+    ],
+    ids=["200-null", "500"],
+)
+async def test_by_id_get_without_404_fails(
+    tmp_path_factory: pytest.TempPathFactory, main: str, expected: dict[str, str]
+) -> None:
+    async for facts in served(tmp_path_factory, main, exceptions=True):
+        for check_id, message in expected.items():
+            outcome = await run_check(check_id, facts)
+            text = "\n".join(f.message for f in outcome.findings)
+            assert outcome.status is Status.FAIL, text
+            assert message in text
+
+
+@pytest.mark.slow
+@MODULE_LOOP
 async def test_factory_app_is_found_and_reported(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
@@ -359,7 +464,8 @@ async def test_factory_app_is_found_and_reported(
         server = await facts.get(SERVER)
         assert outcome.status is Status.PASS
         assert server.target == AppTarget("app.main", "create_app", factory=True)
-        assert "served app.main:create_app" in outcome.findings[0].message
+        # the located factory is served directly: structure.layout reports the deviation
+        assert not any("served" in f.message for f in outcome.findings)
 
 
 @pytest.mark.slow
@@ -504,6 +610,50 @@ def test_status_code_rules() -> None:
     assert is_create(Operation("POST", "/things/{id}/send", {"summary": "Create a sending"}))
 
 
+@pytest.mark.parametrize(
+    ("path", "creates"),
+    [
+        ("/reservations/{id}/release", False),
+        ("/reservations/{id}/extend-hold", False),
+        ("/reservations/{id}:cancel", False),
+        ("/reservations/{id}", False),
+        ("/orders/{id}/status", False),
+        ("/orders", True),
+        ("/orders/{id}/lines", True),
+        ("/orders/search", False),
+    ],
+)
+def test_a_post_creates_only_on_a_collection_path(path: str, creates: bool) -> None:
+    assert is_create(Operation("POST", path, {"operationId": "handle"})) is creates
+
+
+def _ok_only(path: str, method: str = "post") -> dict[str, object]:
+    """A document whose only operation declares nothing but 200."""
+    op = {"responses": {"200": {"description": "ok"}, "404": {"description": "missing"}}}
+    params = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
+    return {"paths": {path: {"parameters": params if "{" in path else [], method: op}}}
+
+
+def test_a_200_action_is_accepted_and_a_200_create_is_not() -> None:
+    assert documented_code_findings(_ok_only("/reservations/{id}/release")) == []
+    assert documented_code_findings(_ok_only("/reservations/{id}:release")) == []
+    created = documented_code_findings(_ok_only("/orders"))
+    assert [f.message for f in created] == ["POST /orders creates but declares no 201/202 response"]
+
+
+def test_statuses_are_judged_against_the_declared_codes() -> None:
+    op = operations(_ok_only("/things/{id}", "get"))[0]
+    assert judge_status(op, "/things/x", 404, 404) == []
+    null = judge_status(op, "/things/x", 200, 404)[0].message
+    assert null == "GET /things/x (GET /things/{id}) answered 200, expected 404"
+    teapot = judge_status(op, "/things/x", 418, 404)[0].message
+    assert "418 (a status GET /things/{id} does not declare)" in teapot
+    assert "server error" in judge_status(op, "/things/x", 503, 404)[0].message
+    assert "timed out (ReadTimeout)" in judge_status(op, "/x", "ReadTimeout", 404)[0].message
+    dropped = judge_status(op, "/x", "RemoteProtocolError", 404)[0].message
+    assert "dropped the connection" in dropped
+
+
 def test_response_schema_must_be_a_component() -> None:
     assert schema_is_model({"$ref": "#/components/schemas/Thing"})
     assert schema_is_model({"type": "array", "items": {"$ref": "#/components/schemas/T"}})
@@ -524,8 +674,8 @@ def test_list_items_and_ids() -> None:
     assert first_item({"items": []}) is None
     assert item_id({"order_id": "x", "id": "y"}, "order_id") == "x"
     assert item_id({"id": 7}, "thing_id") == "7"
-    assert len(sample_missing_value({"type": "string", "format": "uuid"})) == 36
-    assert sample_missing_value({"type": "integer"}).isdigit()
+    assert sample_missing_value({"type": "string", "format": "uuid"}) == UUID_MARKER
+    assert str(sample_missing_value({"type": "integer"})).isdigit()
 
 
 def test_error_bodies_must_share_keys() -> None:
@@ -536,15 +686,49 @@ def test_error_bodies_must_share_keys() -> None:
     assert "could not provoke" in error_shape_findings({})[0].message
 
 
-def test_exception_classes_and_handlers_are_found() -> None:
+def parsed(root: Path, files: dict[str, str]) -> tuple[tuple[PythonModule, ...], ProjectLayout]:
+    """Write ``files`` under ``root``; their parsed modules and the project's layout."""
+    for relative, text in files.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text, encoding="utf-8")
+    modules = tuple(_parse(root, relative) for relative in sorted(files))
+    return modules, locate(modules, tuple(sorted(files)), None)
+
+
+def test_exception_classes_and_handlers_are_found(tmp_path: Path) -> None:
     exceptions = "class OrderNotFound(Exception):\n    pass\n"
-    main = "app.add_exception_handler(OrderNotFound, handler)\n"
-    modules = (
-        PythonModule("src/app/exceptions/base.py", exceptions, ast.parse(exceptions)),
-        PythonModule("src/app/main.py", main, ast.parse(main)),
-    )
-    assert exception_findings(modules) == []
-    assert len(exception_findings(modules[:1])) == 1
+    main = "app = FastAPI()\napp.add_exception_handler(OrderNotFound, handler)\n"
+    files = {"src/app/exceptions/base.py": exceptions, "src/app/main.py": main}
+    modules, layout = parsed(tmp_path, files)
+    assert exception_findings(modules, layout) == []
+    assert len(exception_findings(modules[:1], layout)) == 1
+
+
+@pytest.mark.parametrize(
+    "errors_path", ["app/errors.py", "app/core/errors.py", "app/domain/errors.py", "app/x.py"]
+)
+def test_exception_classes_are_found_anywhere_in_the_package(
+    tmp_path: Path, errors_path: str
+) -> None:
+    errors = "class DomainError(Exception): ...\nclass OrderMissing(DomainError): ...\n"
+    main = "app = FastAPI(exception_handlers={})\n"
+    modules, layout = parsed(tmp_path, {errors_path: errors, "app/main.py": main})
+    assert layout.package_dir == "app"
+    assert exception_findings(modules, layout) == []
+
+
+def test_models_and_code_outside_the_package_are_not_exception_classes(tmp_path: Path) -> None:
+    files = {
+        "src/orders/main.py": "app = FastAPI()\n",
+        "src/orders/errors.py": "class ErrorBody(BaseModel): ...\n",
+        "tests/errors.py": "class Boom(Exception): ...\n",
+    }
+    modules, layout = parsed(tmp_path, files)
+    messages = [f.message for f in exception_findings(modules, layout)]
+    assert messages == [
+        "no exception classes in src/orders/",
+        "no exception handler is registered on the app",
+    ]
 
 
 def test_log_field_variants() -> None:
@@ -581,15 +765,99 @@ async def test_server_log_is_capped_and_waits_for_lines(tmp_path: Path) -> None:
 
 
 def test_candidate_targets_find_instances_and_factories(tmp_path: Path) -> None:
-    app_dir = tmp_path / "src" / "app"
-    (app_dir / "web").mkdir(parents=True)
-    (app_dir / "main.py").write_text("def create_app():\n    pass\n", encoding="utf-8")
-    (app_dir / "web" / "server.py").write_text("api = FastAPI()\n", encoding="utf-8")
-    assert candidate_targets(tmp_path) == [
+    files = {
+        "src/app/__init__.py": "",
+        "src/app/main.py": "def create_app():\n    pass\n",
+        "src/app/web/server.py": "api = FastAPI()\n",
+    }
+    _, layout = parsed(tmp_path, files)
+    assert candidate_targets(layout) == [
         AppTarget("app.main", "app"),
-        AppTarget("app.main", "create_app", factory=True),
         AppTarget("app.web.server", "api"),
+        AppTarget("app.main", "create_app", factory=True),
     ]
+
+
+@pytest.mark.parametrize(
+    ("schema", "expected"),
+    [
+        ({"type": "string", "pattern": "^[A-Z0-9-]{3,32}$"}, "EVALS-MISSING-7F3A9C2E"),
+        ({"type": "string", "pattern": r"^ORD-\d{6}$"}, "ORD-000000"),
+        ({"type": "string", "format": "uuid"}, UUID_MARKER),
+        ({"anyOf": [{"type": "string", "format": "uuid"}, {"type": "null"}]}, UUID_MARKER),
+        ({"type": "string", "format": "uuid", "pattern": "^[0-9A-F-]+$"}, UUID_MARKER.upper()),
+        ({"type": "integer", "minimum": 1}, "987654321"),
+        ({"type": "integer", "minimum": 1, "maximum": 10}, "10"),
+        ({"type": "integer", "exclusiveMaximum": 10}, "9"),
+        ({"type": "integer", "maximum": 10, "exclusiveMaximum": True}, "9"),
+        ({"type": "string", "enum": ["eu", "us"]}, "eu"),
+        ({"type": "string", "maxLength": 5}, "evals"),
+        ({"type": "string", "pattern": r"^\d+$"}, "987654321"),
+        ({"type": "string", "pattern": "^a/b$"}, "a%2Fb"),
+    ],
+)
+def test_missing_values_satisfy_the_schema(schema: dict[str, object], expected: str) -> None:
+    assert missing_value(schema) == expected
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "string", "minLength": 5, "maxLength": 3},
+        {"type": "string", "pattern": "^(?i)[a-z]{2}$"},
+        {"type": "integer", "minimum": 5, "maximum": 1},
+    ],
+)
+def test_no_value_for_unsatisfiable_or_invalid_schemas(schema: dict[str, object]) -> None:
+    assert missing_value(schema) is None
+
+
+def test_plain_schema_drops_null_alternatives() -> None:
+    assert plain_schema({"type": ["integer", "null"], "title": "N"}) == {
+        "type": "integer",
+        "title": "N",
+    }
+
+
+def _by_id(schema: dict[str, object]) -> Operation:
+    """``GET /items/{sku}`` whose path parameter has ``schema``."""
+    param = {"name": "sku", "in": "path", "required": True, "schema": schema}
+    return operations({"paths": {"/items/{sku}": {"get": {"parameters": [param]}}}})[0]
+
+
+def test_not_found_probes_use_schema_valid_values() -> None:
+    op = _by_id({"type": "string", "pattern": "^[A-Z0-9-]{3,32}$"})
+    assert not_found_target(op) == ("/items/EVALS-MISSING-7F3A9C2E", "")
+    unsatisfiable = _by_id({"type": "string", "minLength": 4, "maxLength": 2})
+    assert missing_path(unsatisfiable) is None
+    assert fill_path(unsatisfiable) == "/items/evals-missing-7f3a9c2e"
+    path, note = not_found_target(_by_id({"enum": ["a", "b"]}))
+    assert path is None
+    assert "{sku} is an enumeration" in note
+    path, note = not_found_target(unsatisfiable)
+    assert path is None
+    assert "no value satisfies the schema" in note
+
+
+def test_error_probes_send_an_id_the_schema_rejects() -> None:
+    doc = {
+        "paths": {
+            "/items/{sku}": {
+                "get": {
+                    "parameters": [
+                        {"name": "sku", "in": "path", "schema": {"$ref": "#/components/x/Sku"}}
+                    ]
+                }
+            }
+        },
+        "components": {"x": {"Sku": {"type": "string", "pattern": "^[A-Z]+$"}}},
+    }
+    probes, notes = error_probes(doc)
+    assert notes == []
+    assert probes == {
+        "404": ("GET", "/items/EVALSMISSING", None),
+        "422": ("GET", "/items/evals-not-a-valid-id", None),
+    }
 
 
 def test_partial_updates_may_accept_an_empty_object() -> None:
