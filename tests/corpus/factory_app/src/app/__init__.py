@@ -1,0 +1,1 @@
+"""Invoice service: invoices over HTTP, events through a transactional outbox."""

@@ -1,0 +1,1 @@
+"""Kafka clients: the outbox publisher and the payments consumer."""

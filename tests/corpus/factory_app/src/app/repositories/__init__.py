@@ -1,0 +1,1 @@
+"""Data access: every SQL statement of the service lives here."""

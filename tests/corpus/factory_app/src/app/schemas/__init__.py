@@ -1,0 +1,1 @@
+"""Pydantic schemas for the HTTP API and the Kafka events."""

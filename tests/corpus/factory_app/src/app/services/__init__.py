@@ -1,0 +1,1 @@
+"""Business logic: invoicing, settlement and the outbox relay."""
