@@ -1,0 +1,1 @@
+"""Helpdesk ticket service: HTTP API, transactional outbox and reply consumer."""

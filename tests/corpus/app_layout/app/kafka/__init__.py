@@ -1,0 +1,1 @@
+"""Kafka clients: the outbox relay's producer and the reply consumer."""

@@ -1,0 +1,1 @@
+"""Business rules; no HTTP and no SQL here."""

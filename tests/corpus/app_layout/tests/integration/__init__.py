@@ -1,0 +1,1 @@
+"""Integration tests against the PostgreSQL named by DATABASE_URL."""
