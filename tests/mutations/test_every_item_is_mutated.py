@@ -20,7 +20,7 @@ NOT_MUTABLE_HERE = {
 }
 
 
-def _all_mutations() -> list[Mutation]:
+def all_mutations() -> list[Mutation]:
     found: list[Mutation] = []
     for info in pkgutil.iter_modules(tests.mutations.__path__):
         if not info.name.startswith("test_"):
@@ -33,11 +33,11 @@ def _all_mutations() -> list[Mutation]:
 
 
 def test_every_checklist_item_has_a_mutation() -> None:
-    targeted = {target for mutation in _all_mutations() for target in mutation.targets}
+    targeted = {target for mutation in all_mutations() for target in mutation.targets}
     items = {item.id for item in load_checklist().items}
     assert items - targeted == set(NOT_MUTABLE_HERE)
 
 
 def test_mutations_only_target_checklist_items() -> None:
-    targeted = {target for mutation in _all_mutations() for target in mutation.targets}
+    targeted = {target for mutation in all_mutations() for target in mutation.targets}
     assert targeted <= {item.id for item in load_checklist().items}

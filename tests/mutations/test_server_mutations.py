@@ -24,17 +24,6 @@ MIDDLEWARE = "src/app/api/middleware.py"
 ERRORS = "src/app/api/errors.py"
 LOGGING = "src/app/core/logging.py"
 SCHEMAS = "src/app/schemas/orders.py"
-SERVER_ITEMS = (
-    "api.health",
-    "api.status_codes",
-    "api.validation",
-    "api.error_handling",
-    "api.response_models",
-    "docs.openapi",
-    "logging.structured",
-    "logging.correlation_id",
-    "perf.latency",
-)
 
 
 def sub_in_file(
@@ -134,6 +123,8 @@ SERVER_MUTATIONS = [
     Mutation("free-form response model", ("api.response_models",), untyped_get_response),
     Mutation("readiness path moved", ("api.health",), move_readiness),
 ]
+# The items these mutations prove, derived rather than kept by hand.
+SERVER_ITEMS = tuple(sorted({t for m in [PERF_MUTATION, *SERVER_MUTATIONS] for t in m.targets}))
 
 
 @pytest.mark.slow
@@ -160,7 +151,7 @@ async def test_unmutated_reference_passes_server_items(tmp_path: Path) -> None:
     unchanged = Mutation("unchanged", (), lambda _root: None)
     result = await score_mutation(unchanged, tmp_path / "project", select=SERVER_ITEMS)
     statuses = {check.id: (check.status, check.outcome.reason) for check in result.checks}
-    assert {item: status for item, (status, _) in statuses.items()} == dict.fromkeys(
+    assert {item: statuses[item][0] for item in SERVER_ITEMS} == dict.fromkeys(
         SERVER_ITEMS, Status.PASS
     ), statuses
     latency = result.by_id("perf.latency").outcome.metrics
