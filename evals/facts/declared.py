@@ -4,7 +4,7 @@ Detection, first match wins:
 
 * ``poetry``: a ``poetry.lock``, or Poetry-only dependency tables (``[tool.poetry]``
   ``dependencies``, ``group`` or ``dev-dependencies``; Poetry 1 and 2);
-* ``uv``: a ``uv.lock`` (installed with ``uv sync --frozen``), or PEP 735
+* ``uv``: a ``uv.lock`` (installed with ``uv sync --locked``), or PEP 735
   ``[dependency-groups]`` / ``[tool.uv]`` without a lock (``uv pip install``);
 * ``pip``: PEP 621 ``[project]`` dependencies and/or ``requirements*.txt`` files.
 

@@ -1,7 +1,7 @@
 """The installers that put a project's declared dependencies into a virtual environment.
 
 ``poetry install`` (the ``poetry`` next to the harness's interpreter) for Poetry projects,
-``uv sync --frozen`` for a ``uv.lock`` and ``uv pip install`` for dependency groups without
+``uv sync --locked`` for a ``uv.lock`` and ``uv pip install`` for dependency groups without
 a lock (uv itself is installed from PyPI once, into the cache's tool area), and
 ``pip install`` for PEP 621 projects and requirements files. See
 :mod:`evals.facts.declared` for which installer a project gets.
@@ -177,13 +177,13 @@ def _uv_env(venv: Path, env: dict[str, str]) -> dict[str, str]:
 async def install_uv(
     project: Path, venv: Path, recipe: Recipe, env: dict[str, str], tools: Path
 ) -> None:
-    """Install with uv: ``uv sync --frozen`` from ``uv.lock``, else ``uv pip install``."""
+    """Install with uv: ``uv sync --locked`` from ``uv.lock``, else ``uv pip install``."""
     uv_env = {**_uv_env(venv, env), "UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1"}
     uv = str(await uv_executable(tools, env))
     if recipe.locked:
         names = await asyncio.to_thread(dev_extras, project)
         extras = [arg for name in names for arg in ("--extra", name)]
-        sync = [uv, "sync", "--frozen", "--inexact", "--no-install-project", "--all-groups"]
+        sync = [uv, "sync", "--locked", "--inexact", "--no-install-project", "--all-groups"]
         await step("uv sync", sync + extras, project, uv_env)
         return
     wanted = await asyncio.to_thread(_requirement_args, project, recipe)

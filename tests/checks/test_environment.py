@@ -532,3 +532,15 @@ async def test_a_poetry1_project_without_a_lock_installs_its_dev_dependencies(
     assert installed.installer == "poetry"
     await _imports(installed, "six, idna", tmp_path)
     assert sorted(p.name for p in project.iterdir()) == ["pyproject.toml"]
+
+
+@pytest.mark.slow
+@pytest.mark.full
+async def test_a_stale_uv_lock_is_the_projects_fault(tmp_path: Path, kinds_cache: Path) -> None:
+    """``uv sync --locked`` refuses a lock that no longer matches pyproject.toml."""
+    project = _copy_fixture("uv_locked", tmp_path)
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('["six"]', '["six", "idna"]'))
+    with pytest.raises(InstallError) as caught:
+        await _install(project, kinds_cache)
+    assert caught.value.project_fault, str(caught.value)
