@@ -16,12 +16,18 @@ ROOT = Path(__file__).resolve().parent.parent
 OWN_PACKAGES = ("evals", "scripts", "tests")
 
 
+def _in_corpus_project(relative: str) -> bool:
+    """Whether ``relative`` belongs to a corpus project (tests/corpus/<name>/...)."""
+    parts = relative.split("/")
+    return parts[:2] == ["tests", "corpus"] and len(parts) > len(("tests", "corpus", "x.py"))
+
+
 def _own_modules() -> list[PythonModule]:
     modules = []
     for package in OWN_PACKAGES:
         for path in sorted((ROOT / package).rglob("*.py")):
             relative = path.relative_to(ROOT).as_posix()
-            if relative.startswith("tests/fixtures/"):
+            if relative.startswith("tests/fixtures/") or _in_corpus_project(relative):
                 continue  # projects the harness scores, some deliberately bad
             source = path.read_text(encoding="utf-8")
             modules.append(PythonModule(relative, source, ast.parse(source)))
