@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from evals.checks.build import INSTALL_ITEM
 from evals.context import CheckContext, FactNotApplicable
 from evals.facts.layout import LAYOUT, ProjectLayout
 from evals.facts.openapi import (
@@ -137,7 +138,7 @@ def _not_started(server: RunningServer) -> Outcome:
     return Outcome.failed(f"the app did not start: {first}", findings)
 
 
-@check("api.health")
+@check("api.health", requires=(INSTALL_ITEM,))
 async def health_endpoints(ctx: CheckContext) -> Outcome:
     """GET /health/live and /health/ready answer 200 with the app on real services.
 
@@ -267,7 +268,7 @@ def findings_and_notes(findings: list[Finding], notes: list[Finding], what: str)
     return Outcome(Status.PASS, reason, tuple(notes))
 
 
-@check("api.status_codes")
+@check("api.status_codes", requires=(INSTALL_ITEM,))
 async def status_codes(ctx: CheckContext) -> Outcome:
     """Creating POSTs declare 201/202, path parameters 404, bodies 422; unknown ids get 404.
 
@@ -363,7 +364,7 @@ async def _validation_findings(
     return findings
 
 
-@check("api.validation")
+@check("api.validation", requires=(INSTALL_ITEM,))
 async def input_validation(ctx: CheckContext) -> Outcome:
     """Every POST/PUT/PATCH with a JSON body answers 422 to ``{}`` and to a wrong-typed body."""
     server = await ctx.fact(LIVE_SERVER)
@@ -510,7 +511,7 @@ def error_shape_findings(bodies: dict[str, Any]) -> list[Finding]:
     return []
 
 
-@check("api.error_handling")
+@check("api.error_handling", requires=(INSTALL_ITEM,))
 async def error_handling(ctx: CheckContext) -> Outcome:
     """Custom exceptions and registered handlers; 404 and 422 bodies have the same keys.
 
@@ -535,7 +536,7 @@ def schema_is_model(schema: object) -> bool:
     return schema.get("type") == "array" and isinstance(items, dict) and "$ref" in items
 
 
-@check("api.response_models")
+@check("api.response_models", requires=(INSTALL_ITEM,))
 async def response_models(ctx: CheckContext) -> Outcome:
     """Every documented 2xx JSON response has a named component schema (or an array of one)."""
     doc = await ctx.fact(OPENAPI)
