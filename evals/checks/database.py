@@ -204,26 +204,47 @@ def scopes_transaction(function: FunctionInfo) -> bool:
     return begins or ("commit" in calls and rolls_back)
 
 
-def exit_calls(node: ast.ClassDef) -> set[str]:
-    """Calls made by a class's ``__aexit__``/``__exit__``."""
+EXITS = frozenset({"__aexit__", "__exit__"})
+
+
+def own_exit_calls(node: ast.ClassDef) -> set[str] | None:
+    """Calls made by a class's own ``__aexit__``/``__exit__``; None when it defines neither."""
     exits = [
         n
         for n in node.body
-        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
-        and n.name in {"__aexit__", "__exit__"}
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name in EXITS
     ]
-    return {name for method in exits for name in call_names(method)}
+    return {name for method in exits for name in call_names(method)} if exits else None
 
 
-def units_of_work(modules: Iterable[PythonModule]) -> list[tuple[PythonModule, ast.ClassDef]]:
+def lineage(node: ast.ClassDef, classes: dict[str, ast.ClassDef]) -> list[ast.ClassDef]:
+    """``node`` and its base classes defined in the project, nearest first."""
+    found = [node]
+    for current in found:
+        bases = [classes[b] for b in sorted(base_names(current)) if b in classes]
+        found += [base for base in bases if all(base is not seen for seen in found)]
+    return found
+
+
+def exit_calls(node: ast.ClassDef, classes: dict[str, ast.ClassDef]) -> set[str]:
+    """Calls made on exiting a class's context: its own exit and the inherited ones it reaches."""
+    calls: set[str] = set()
+    for cls in lineage(node, classes):
+        own = own_exit_calls(cls)
+        calls |= own or set()
+        if own is not None and not own & EXITS:
+            break
+    return calls
+
+
+def units_of_work(modules: list[PythonModule]) -> list[tuple[PythonModule, ast.ClassDef]]:
     """Context-manager classes that roll back on exit and can commit (a Unit of Work)."""
+    classes = {node.name: node for _, node in class_defs(modules)}
     return [
         (module, node)
-        for module in modules
-        for node in (ast.walk(module.tree) if module.tree else ())
-        if isinstance(node, ast.ClassDef)
-        and "rollback" in exit_calls(node)
-        and "commit" in call_names(node)
+        for module, node in class_defs(modules)
+        if "rollback" in exit_calls(node, classes)
+        and any("commit" in call_names(cls) for cls in lineage(node, classes))
     ]
 
 
@@ -245,7 +266,7 @@ def committed_unit(
         and not any(inside(s, module, node) for module, node in units)
     ]
     for module, node in units:
-        if outside or "commit" in exit_calls(node):
+        if outside or "commit" in (own_exit_calls(node) or set()):
             return f"Unit of Work {node.name} in {module.path}:{node.lineno}"
     return None
 

@@ -3,15 +3,19 @@
 Every tool is the harness's own copy (installed next to the harness's interpreter) and
 runs with the configuration in ``evals/toolconfig/``, so a project cannot pass by
 switching rules off in its own ``pyproject.toml``. Only the project's line length
-(capped at :data:`MAX_LINE_LENGTH`) and, for Ruff, its import classification are
-honoured. Findings carry the file and line parsed from each tool's JSON output.
+(capped at :data:`MAX_LINE_LENGTH`), for Ruff its import classification, and for mypy
+its ``ignore_missing_imports`` for third-party modules are honoured. The tools run on
+the application code and tests wherever the layout fact (:mod:`evals.facts.layout`)
+finds them. Findings carry the file and line parsed from each tool's JSON output.
 """
 
 from __future__ import annotations
 
 import asyncio
+import configparser
 import json
 import os
+import re
 import sys
 import tomllib
 from collections.abc import Iterable
@@ -19,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from evals.context import CheckContext, Facts, FactUnavailable
+from evals.facts.ast_index import module_name
 from evals.facts.environment import INSTALLED_ENV, InstalledEnv, InstallError, install_failure
+from evals.facts.layout import LAYOUT, ProjectLayout
 from evals.facts.load_gate import machine_load
 from evals.facts.source import PROJECT_FILES
 from evals.model import Finding, Outcome
@@ -33,9 +39,13 @@ MAX_LINE_LENGTH = 120
 TOOL_TIMEOUT_S = 600.0
 JSON_OUTPUT_CAP = 50_000_000  # tools' JSON reports must not be cut short
 MAX_FINDINGS = 200
-LINT_DIRS = ("src", "tests")
 ISORT_CLASSIFICATION = ("known-first-party", "known-third-party", "known-local-folder")
-APP_DIR = "src/app"
+# Per-module options a project may keep: they excuse a third-party package without types.
+CARRIED_FLAGS = ("ignore_missing_imports", "follow_untyped_imports")
+IMPORT_ERROR_CODES = frozenset({"import-untyped", "import-not-found"})
+TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
+MODULE_PATTERN = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(\.\*)?")
+NO_PACKAGE = "no application package found (src/app, app, src/<name>, or where the app is)"
 UNTRUSTED_TOOL_ENV = ("RUFF_", "BLACK_", "MYPY", "BANDIT", "PIP_AUDIT", "PYTHONPATH")
 
 
@@ -120,6 +130,11 @@ def existing_dirs(files: tuple[str, ...], wanted: Iterable[str]) -> list[str]:
     return [d for d in wanted if any(f.startswith(f"{d}/") for f in present)]
 
 
+def lint_dirs(layout: ProjectLayout) -> list[str]:
+    """The directories linted and formatted: the code root and the tests folder."""
+    return [d for d in (layout.code_root, layout.tests_dir) if d]
+
+
 def capped(findings: list[Finding]) -> list[Finding]:
     """At most :data:`MAX_FINDINGS` findings, so huge reports stay readable."""
     return findings[:MAX_FINDINGS]
@@ -179,8 +194,9 @@ async def run_ruff(project: Path, config: Path, targets: list[str]) -> list[Find
 
 @check("lint.ruff")
 async def ruff_lint(ctx: CheckContext) -> Outcome:
-    """Ruff with the harness's rule set finds nothing in src/ and tests/."""
-    targets = existing_dirs(await ctx.fact(PROJECT_FILES), LINT_DIRS) or ["."]
+    """Ruff with the harness's rule set finds nothing in the code root and tests."""
+    layout = await ctx.fact(LAYOUT)
+    targets = existing_dirs(await ctx.fact(PROJECT_FILES), lint_dirs(layout)) or ["."]
     async with machine_load(ctx.facts):
         findings = await run_ruff(ctx.project, TOOLCONFIG / "ruff.toml", targets)
     return Outcome.from_findings(capped(findings), "Ruff findings", count=len(findings))
@@ -188,11 +204,12 @@ async def ruff_lint(ctx: CheckContext) -> Outcome:
 
 @check("docs.docstrings")
 async def google_docstrings(ctx: CheckContext) -> Outcome:
-    """Ruff's pydocstyle rules (Google convention) find nothing in src/app."""
-    if not existing_dirs(await ctx.fact(PROJECT_FILES), [APP_DIR]):
-        return Outcome.failed(f"no Python package at {APP_DIR}")
+    """Ruff's pydocstyle rules (Google convention) find nothing in the application package."""
+    package = await package_dir(ctx)
+    if package is None:
+        return Outcome.failed(NO_PACKAGE)
     async with machine_load(ctx.facts):
-        findings = await run_ruff(ctx.project, TOOLCONFIG / "ruff-docstrings.toml", [APP_DIR])
+        findings = await run_ruff(ctx.project, TOOLCONFIG / "ruff-docstrings.toml", [package])
     return Outcome.from_findings(capped(findings), "docstring findings", count=len(findings))
 
 
@@ -238,9 +255,10 @@ async def run_tool(
 async def black_format(ctx: CheckContext) -> Outcome:
     """``black --check`` (project line length, nothing else) would change no file."""
     files = [f for f in await ctx.fact(PROJECT_FILES) if f.endswith((".py", ".pyi"))]
-    targets = [f for f in files if f.startswith(tuple(f"{d}/" for d in LINT_DIRS))]
+    dirs = lint_dirs(await ctx.fact(LAYOUT))
+    targets = [f for f in files if f.startswith(tuple(f"{d}/" for d in dirs))]
     if not targets:
-        return Outcome.failed("no Python files under src/ or tests/")
+        return Outcome.failed(f"no Python files under {' or '.join(dirs) or 'a located package'}")
     length = project_line_length(ctx.project)
     workdir = ctx.facts.options.workdir
     config = await asyncio.to_thread(_write_black_config, workdir, length)
@@ -271,36 +289,138 @@ def mypy_findings(output: str) -> list[Finding]:
     return findings
 
 
-def mypy_argv(installed: InstalledEnv, cache: Path) -> list[str]:
+def mypy_argv(python: Path, cache: Path, config: Path, target: str) -> list[str]:
     """The mypy command line: harness mypy and config, the project's interpreter."""
     return [
         tool("mypy"),
         "--config-file",
-        str(TOOLCONFIG / "mypy.ini"),
+        str(config),
         "--strict",
         "--python-executable",
-        str(installed.python),
+        str(python),
         "--cache-dir",
         str(cache),
         "-O",
         "json",
-        APP_DIR,
+        target,
     ]
+
+
+def _truthy(value: object) -> bool:
+    """A TOML boolean or an ini string meaning true."""
+    return value is True or (isinstance(value, str) and value.strip().lower() in TRUE_WORDS)
+
+
+def _codes(value: object) -> list[str]:
+    """Error codes of a ``disable_error_code`` value (TOML list or comma-separated text)."""
+    items = value if isinstance(value, list) else str(value or "").split(",")
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
+def carried_options(options: dict[str, Any]) -> dict[str, str]:
+    """Of one override's options, those that only excuse missing third-party types."""
+    carried = {key: "True" for key in CARRIED_FLAGS if _truthy(options.get(key))}
+    codes = [c for c in _codes(options.get("disable_error_code")) if c in IMPORT_ERROR_CODES]
+    if codes:
+        carried["disable_error_code"] = ", ".join(codes)
+    return carried
+
+
+def _ini_overrides(path: Path, prefix: str) -> list[tuple[list[str], dict[str, Any]]]:
+    """``[mypy-<patterns>]`` sections of an ini file (``[mypy-a.*,b]``)."""
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, configparser.Error):
+        return []
+    return [
+        ([p.strip() for p in name.removeprefix(prefix).split(",")], dict(parser[name]))
+        for name in parser.sections()
+        if name.startswith(prefix)
+    ]
+
+
+def _toml_overrides(project: Path) -> list[tuple[list[str], dict[str, Any]]]:
+    """``[[tool.mypy.overrides]]`` of the project's pyproject.toml."""
+    mypy = _read_toml(project / "pyproject.toml").get("tool", {}).get("mypy", {})
+    overrides = mypy.get("overrides", []) if isinstance(mypy, dict) else []
+    found = []
+    for override in overrides if isinstance(overrides, list) else []:
+        modules = override.get("module") if isinstance(override, dict) else None
+        patterns = [modules] if isinstance(modules, str) else _string_list(modules) or []
+        found.append((patterns, override))
+    return found
+
+
+def project_mypy_overrides(project: Path) -> list[tuple[list[str], dict[str, Any]]]:
+    """Per-module overrides of every mypy configuration file of the project."""
+    found = _toml_overrides(project)
+    for name in ("mypy.ini", ".mypy.ini"):
+        found += _ini_overrides(project / name, "mypy-")
+    return found + _ini_overrides(project / "setup.cfg", "mypy-")
+
+
+def third_party(pattern: str, own: set[str]) -> bool:
+    """Whether a module pattern names only modules outside the project (``aiokafka.*``)."""
+    return bool(MODULE_PATTERN.fullmatch(pattern)) and pattern.partition(".")[0] not in own
+
+
+def carried_sections(project: Path, own: set[str]) -> str:
+    """Ini sections carrying the project's import excuses for third-party modules."""
+    sections: dict[str, dict[str, str]] = {}
+    for patterns, options in project_mypy_overrides(project):
+        carried = carried_options(options)
+        for pattern in (p for p in patterns if carried and third_party(p, own)):
+            sections.setdefault(pattern, {}).update(carried)
+    return "".join(
+        f"\n[mypy-{pattern}]\n" + "".join(f"{k} = {v}\n" for k, v in options.items())
+        for pattern, options in sorted(sections.items())
+    )
+
+
+def write_mypy_config(workdir: Path, project: Path, own: set[str]) -> Path:
+    """The harness's mypy.ini plus the project's third-party import excuses, in ``workdir``."""
+    config = workdir / "toolconfig" / "mypy.ini"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    harness = (TOOLCONFIG / "mypy.ini").read_text(encoding="utf-8")
+    config.write_text(harness + carried_sections(project, own), encoding="utf-8")
+    return config
+
+
+def own_modules(files: Iterable[str]) -> set[str]:
+    """Top-level module names of the project's own Python files (``app``, ``tests``)."""
+    return {module_name(f).split(".")[0] for f in files if f.endswith((".py", ".pyi"))} - {""}
+
+
+def mypy_path(project: Path, layout: ProjectLayout) -> str:
+    """The directory holding the package (``src`` for a src layout, else the project)."""
+    parent = layout.package_dir.rpartition("/")[0]
+    return str(project / parent) if parent else str(project)
+
+
+async def package_dir(ctx: CheckContext) -> str | None:
+    """The located application package, when it holds Python files."""
+    layout = await ctx.fact(LAYOUT)
+    found = existing_dirs(await ctx.fact(PROJECT_FILES), [layout.package_dir])
+    return found[0] if layout.package_dir and found else None
 
 
 @check("types.mypy")
 async def mypy_strict(ctx: CheckContext) -> Outcome:
-    """``mypy --strict`` with the harness's config reports no error in src/app."""
-    if not existing_dirs(await ctx.fact(PROJECT_FILES), [APP_DIR]):
-        return Outcome.failed(f"no Python package at {APP_DIR}")
+    """``mypy --strict`` with the harness's config reports no error in the package."""
+    package = await package_dir(ctx)
+    if package is None:
+        return Outcome.failed(NO_PACKAGE)
     try:
         installed = await ctx.fact(INSTALLED_ENV)
     except InstallError as exc:
         return install_failure(exc)
     cache = installed.python.parent.parent / ".evals-mypy-cache"
-    env = {**tool_env(), "MYPYPATH": str(ctx.project / "src")}
-    argv = mypy_argv(installed, cache)
-    result = await run_tool(ctx, argv, env)
+    files: tuple[str, ...] = await ctx.fact(PROJECT_FILES)
+    own = own_modules(files)
+    config = await asyncio.to_thread(write_mypy_config, ctx.facts.options.workdir, ctx.project, own)
+    env = {**tool_env(), "MYPYPATH": mypy_path(ctx.project, await ctx.fact(LAYOUT))}
+    result = await run_tool(ctx, mypy_argv(installed.python, cache, config, package), env)
     findings = mypy_findings(result.stdout)
     if result.timed_out or (result.returncode != 0 and not findings):
         raise tool_failure("mypy", result)
@@ -334,10 +454,11 @@ def bandit_findings(output: str) -> list[Finding]:
 
 @check("security.bandit")
 async def bandit_scan(ctx: CheckContext) -> Outcome:
-    """Bandit finds no medium-or-higher severity issue (medium+ confidence) in src/app."""
-    if not existing_dirs(await ctx.fact(PROJECT_FILES), [APP_DIR]):
-        return Outcome.failed(f"no Python package at {APP_DIR}")
-    argv = [tool("bandit"), "-r", APP_DIR, "-ll", "-ii", "-f", "json", "-q"]
+    """Bandit finds no medium-or-higher severity issue (medium+ confidence) in the package."""
+    package = await package_dir(ctx)
+    if package is None:
+        return Outcome.failed(NO_PACKAGE)
+    argv = [tool("bandit"), "-r", package, "-ll", "-ii", "-f", "json", "-q"]
     argv += ["--ini", str(TOOLCONFIG / "bandit.ini")]
     result = await run_tool(ctx, argv)
     try:

@@ -613,6 +613,42 @@ class SqlAlchemyUnitOfWork:
     async def rollback(self):
         await self.session.rollback()
 """
+LAYERED_UNIT_OF_WORK = """
+import abc
+
+
+class AbstractUnitOfWork(abc.ABC):
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *args):
+        await self.rollback()
+
+    @abc.abstractmethod
+    async def commit(self): ...
+
+    @abc.abstractmethod
+    async def rollback(self): ...
+
+
+class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
+    def __init__(self, session_factory):
+        self.session_factory = session_factory
+
+    async def __aenter__(self):
+        self.session = self.session_factory()
+        return await super().__aenter__()
+
+    async def __aexit__(self, *args):
+        await super().__aexit__(*args)
+        await self.session.close()
+
+    async def commit(self):
+        await self.session.commit()
+
+    async def rollback(self):
+        await self.session.rollback()
+"""
 UOW_SERVICE = """
 async def place_order(uow, order):
     async with uow:
@@ -658,6 +694,10 @@ def with_transactions(**files: str) -> dict[str, str]:
             ),
             id="unit-of-work-committing-on-exit",
         ),
+        pytest.param(
+            with_transactions(services__orders=UOW_SERVICE, unit_of_work=LAYERED_UNIT_OF_WORK),
+            id="abstract-unit-of-work-rolling-back-for-its-subclass",
+        ),
         pytest.param(with_transactions(services__orders=EXPLICIT_SERVICE), id="service-commits"),
         pytest.param(with_transactions(services__orders=BEGIN_SERVICE), id="session-begin"),
     ],
@@ -677,6 +717,15 @@ async def test_sound_transaction_management_passes(files: dict[str, str], tmp_pa
                 unit_of_work=UNIT_OF_WORK.replace("await self.rollback()", "pass"),
             ),
             id="unit-of-work-never-rolls-back",
+        ),
+        pytest.param(
+            with_transactions(
+                services__orders=UOW_SERVICE,
+                unit_of_work=LAYERED_UNIT_OF_WORK.replace(
+                    "        await super().__aexit__(*args)\n", ""
+                ),
+            ),
+            id="subclass-exit-skips-the-inherited-rollback",
         ),
         pytest.param(
             with_transactions(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import textwrap
 from pathlib import Path
 
@@ -11,16 +12,23 @@ import pytest
 from evals.checks.migrations import failure_reason, located
 from evals.checks.suite import coverage_outcome, suite_outcome
 from evals.checks.toolchain import (
+    TOOLCONFIG,
     audit_outcome,
     bandit_findings,
     black_findings,
+    carried_sections,
     import_classification,
     installed_distributions,
+    mypy_argv,
     mypy_findings,
+    own_modules,
     project_line_length,
     ruff_findings,
+    tool_env,
     unreachable_reason,
+    write_mypy_config,
 )
+from evals.context import Facts
 from evals.facts.testrun import (
     TestRun,
     coverage_summary,
@@ -29,7 +37,8 @@ from evals.facts.testrun import (
     project_omit,
 )
 from evals.model import Status, Tier
-from evals.procs import ProcResult
+from evals.procs import ProcResult, run
+from evals.runner import RunSettings
 from evals.testing import compute_check
 
 # ------------------------------------------------------------------ parsers
@@ -244,13 +253,15 @@ def test_coverage_summary_reads_totals_and_files() -> None:
     assert coverage_summary({}) == (None, {})
 
 
-def test_project_omit_is_collected_from_every_config(tmp_path: Path) -> None:
+async def test_project_omit_is_collected_from_every_config(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
         '[tool.coverage.run]\nomit = ["src/app/kafka/*"]\n', encoding="utf-8"
     )
     (tmp_path / ".coveragerc").write_text("[run]\nomit =\n    src/app/main.py\n", encoding="utf-8")
     (tmp_path / "setup.cfg").write_text("[coverage:report]\nomit = a.py, b.py\n", encoding="utf-8")
-    assert project_omit(tmp_path) == ("src/app/kafka/*", "src/app/main.py", "a.py", "b.py")
+    facts = Facts(tmp_path, RunSettings(tier=Tier.STATIC).options(tmp_path))
+    omit = await project_omit(facts)
+    assert omit == ("src/app/kafka/*", "src/app/main.py", "a.py", "b.py")
 
 
 # ------------------------------------------------------------------ verdict rules
@@ -434,3 +445,129 @@ async def test_fixture_without_tests_fails(clean_project: Path, eval_cache_dir: 
     outcome = await compute_check("tests.pass", clean_project, cache_dir=eval_cache_dir)
     assert outcome.status is Status.FAIL
     assert "no tests ran" in outcome.reason
+
+
+# ------------------------------------------------------------------ layout and mypy overrides
+
+
+@pytest.fixture
+def root_package_project(tmp_path: Path) -> Path:
+    """The clean project with its package at ``app/`` (no ``src/``)."""
+    return _project(
+        tmp_path / "rooted",
+        {
+            "pyproject.toml": '[project]\nname = "rooted"\nversion = "0.1.0"\n',
+            "app/__init__.py": '"""The app package."""\n',
+            "app/calc.py": CLEAN_MODULE,
+            "tests/test_calc.py": "from app.calc import add\n\n\n"
+            "def test_add() -> None:\n    assert add(1, 2) == 3\n",
+        },
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "item_id", ["lint.ruff", "format.black", "security.bandit", "docs.docstrings"]
+)
+async def test_package_at_the_project_root_passes(item_id: str, root_package_project: Path) -> None:
+    outcome = await compute_check(item_id, root_package_project, tier=Tier.TOOLCHAIN)
+    assert outcome.status is Status.PASS, outcome.reason
+
+
+@pytest.mark.slow
+async def test_package_at_the_project_root_is_checked(root_package_project: Path) -> None:
+    _project(
+        root_package_project,
+        {"app/calc.py": "import subprocess\ndef add(a: int, b: int) -> int:\n    return a + b\n"},
+    )
+    for item_id in ("docs.docstrings", "format.black"):
+        outcome = await compute_check(item_id, root_package_project, tier=Tier.TOOLCHAIN)
+        assert outcome.status is Status.FAIL, outcome
+        assert {f.path for f in outcome.findings} == {"app/calc.py"}
+
+
+MYPY_OVERRIDES = """
+[tool.mypy]
+ignore_missing_imports = true
+strict = false
+
+[[tool.mypy.overrides]]
+module = ["aiokafka", "aiokafka.*", "app.*", "*"]
+ignore_missing_imports = true
+ignore_errors = true
+
+[[tool.mypy.overrides]]
+module = "asyncpg"
+disable_error_code = ["import-untyped", "arg-type"]
+follow_untyped_imports = true
+"""
+
+
+def test_only_third_party_import_excuses_are_carried_over(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(MYPY_OVERRIDES, encoding="utf-8")
+    (tmp_path / "setup.cfg").write_text(
+        "[mypy]\nignore_missing_imports = True\n[mypy-kafka.*, tests.*]\n"
+        "ignore_missing_imports = True\nwarn_return_any = False\n",
+        encoding="utf-8",
+    )
+    sections = carried_sections(tmp_path, own_modules(["app/main.py", "tests/test_x.py"]))
+    assert sections == (
+        "\n[mypy-aiokafka]\nignore_missing_imports = True\n"
+        "\n[mypy-aiokafka.*]\nignore_missing_imports = True\n"
+        "\n[mypy-asyncpg]\nfollow_untyped_imports = True\ndisable_error_code = import-untyped\n"
+        "\n[mypy-kafka.*]\nignore_missing_imports = True\n"
+    )
+
+
+def test_generated_mypy_config_keeps_the_harness_config(tmp_path: Path) -> None:
+    (tmp_path / "mypy.ini").write_text(
+        "[mypy]\nstrict = False\n[mypy-aiokafka.*]\nignore_missing_imports = true\n",
+        encoding="utf-8",
+    )
+    config = write_mypy_config(tmp_path / "work", tmp_path, {"app"}).read_text(encoding="utf-8")
+    assert config.startswith((TOOLCONFIG / "mypy.ini").read_text(encoding="utf-8"))
+    assert config.endswith("\n[mypy-aiokafka.*]\nignore_missing_imports = True\n")
+    assert "strict = False" not in config
+
+
+UNTYPED_IMPORT = '''
+"""Builds a producer."""
+
+from aiokafka import AIOKafkaProducer
+
+
+def build() -> None:
+    """Build one."""
+    AIOKafkaProducer()
+
+
+def broken() -> int:
+    """Promise an int."""
+    return "text"
+'''
+
+
+async def mypy_errors(project: Path, python: Path, workdir: Path) -> set[tuple[str, str]]:
+    """Run the harness's mypy as ``types.mypy`` does on ``app/``: (file, message) pairs."""
+    config = write_mypy_config(workdir, project, own_modules(["app/__init__.py"]))
+    argv = mypy_argv(python, workdir / "cache", config, "app")
+    result = await run(argv, cwd=project, env={**tool_env(), "MYPYPATH": str(project)})
+    return {(f.path or "", f.message) for f in mypy_findings(result.stdout)}
+
+
+@pytest.mark.slow
+async def test_mypy_honours_third_party_import_excuses_only(tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    await run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=tmp_path)
+    untyped = next(venv.glob("lib/python*/site-packages")) / "aiokafka"
+    untyped.mkdir()
+    (untyped / "__init__.py").write_text("class AIOKafkaProducer:\n    pass\n", encoding="utf-8")
+    project = _project(
+        tmp_path / "project",
+        {"app/__init__.py": '"""App."""\n', "app/kafka.py": UNTYPED_IMPORT},
+    )
+    before = await mypy_errors(project, venv / "bin" / "python", tmp_path / "w1")
+    assert any("import-untyped" in message for _, message in before), before
+    (project / "pyproject.toml").write_text(MYPY_OVERRIDES, encoding="utf-8")
+    after = await mypy_errors(project, venv / "bin" / "python", tmp_path / "w2")
+    assert {message.rsplit(" ", 1)[-1] for _, message in after} == {"[return-value]"}, after
