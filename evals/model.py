@@ -2,8 +2,63 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
+
+# Text from the scored project reaches terminals, XML, Markdown and HTML: control
+# characters (C0, DEL, C1) would inject escape sequences or break documents, and lone
+# surrogates cannot be encoded. Long text keeps newlines and tabs; one-line text (paths,
+# names) shows line breaks as visible escapes so they cannot forge a line.
+_CONTROLS = (*range(0x00, 0x20), *range(0x7F, 0xA0))
+_SURROGATES = dict.fromkeys(range(0xD800, 0xE000), "\ufffd")
+_TEXT_TABLE: dict[int, str | None] = {
+    **dict.fromkeys(_CONTROLS),
+    **_SURROGATES,
+    0x09: "\t",  # kept
+    0x0A: "\n",  # kept
+    0x2028: "\n",
+    0x2029: "\n",
+}
+_LINE_TABLE: dict[int, str | None] = {
+    **dict.fromkeys(_CONTROLS),
+    **_SURROGATES,
+    0x09: "\\t",
+    0x0A: "\\n",
+    0x0D: "\\r",
+    0x2028: "\\u2028",
+    0x2029: "\\u2029",
+}
+_UNSAFE_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_UNSAFE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` without control characters or lone surrogates; newlines and tabs stay.
+
+    Unicode line and paragraph separators become newlines; lone surrogates become U+FFFD.
+    """
+    if not isinstance(text, str) or _UNSAFE_TEXT.search(text) is None:
+        return text
+    return text.translate(_TEXT_TABLE)
+
+
+def clean_line(text: str) -> str:
+    r"""``text`` as one safe line: line breaks and tabs shown as ``\n``, ``\r``, ``\t``.
+
+    Other control characters are removed; lone surrogates become U+FFFD.
+    """
+    if not isinstance(text, str) or _UNSAFE_LINE.search(text) is None:
+        return text
+    return text.translate(_LINE_TABLE)
+
+
+def _clean_metrics(metrics: dict[str, float | int | str]) -> dict[str, float | int | str]:
+    """``metrics`` with one-line names and clean string values."""
+    return {
+        clean_line(name): clean_text(value) if isinstance(value, str) else value
+        for name, value in metrics.items()
+    }
 
 
 class Status(StrEnum):
@@ -55,6 +110,12 @@ class Finding:
     path: str | None = None
     line: int | None = None
 
+    def __post_init__(self) -> None:
+        """Strip control characters from the message and make the path one line."""
+        object.__setattr__(self, "message", clean_text(self.message))
+        if self.path is not None:
+            object.__setattr__(self, "path", clean_line(self.path))
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -71,6 +132,12 @@ class Outcome:
     reason: str = ""
     findings: tuple[Finding, ...] = ()
     metrics: dict[str, float | int | str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Strip control characters from the reason and the metrics (a copy is kept)."""
+        object.__setattr__(self, "reason", clean_text(self.reason))
+        if isinstance(self.metrics, dict):
+            object.__setattr__(self, "metrics", _clean_metrics(self.metrics))
 
     @classmethod
     def passed(cls, reason: str = "", **metrics: float | int | str) -> Outcome:
@@ -135,6 +202,11 @@ class CheckResult:
     outcome: Outcome
     duration_s: float
 
+    def __post_init__(self) -> None:
+        """Make the id, title and category one safe line each."""
+        for name in ("id", "title", "category"):
+            object.__setattr__(self, name, clean_line(getattr(self, name)))
+
     @property
     def status(self) -> Status:
         """Shortcut for ``outcome.status``."""
@@ -166,6 +238,11 @@ class RunResult:
     checks: tuple[CheckResult, ...]
     started_at: str
     duration_s: float
+
+    def __post_init__(self) -> None:
+        """Make the project path and the command version one safe line each."""
+        object.__setattr__(self, "project", clean_line(self.project))
+        object.__setattr__(self, "command_version", clean_line(self.command_version))
 
     def by_id(self, item_id: str) -> CheckResult:
         """Return the result for ``item_id``.
