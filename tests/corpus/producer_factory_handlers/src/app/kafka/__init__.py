@@ -1,0 +1,1 @@
+"""Kafka adapters: producer, raw-bytes consumer and message handlers."""

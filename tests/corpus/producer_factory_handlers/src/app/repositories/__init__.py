@@ -1,0 +1,1 @@
+"""Data access functions, one module per aggregate."""
