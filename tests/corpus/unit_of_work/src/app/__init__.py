@@ -1,0 +1,1 @@
+"""Notes service built around a Unit of Work."""

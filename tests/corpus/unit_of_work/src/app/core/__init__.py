@@ -1,0 +1,1 @@
+"""Configuration, database plumbing and logging."""

@@ -1,0 +1,1 @@
+"""Kafka adapters: event bus, outbox relay and verdict consumer processes."""

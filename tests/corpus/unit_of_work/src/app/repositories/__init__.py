@@ -1,0 +1,1 @@
+"""Repositories: abstract ports and their SQLAlchemy adapters."""

@@ -1,0 +1,1 @@
+"""Service layer: use cases orchestrated through a Unit of Work."""

@@ -1,0 +1,1 @@
+"""Integration tests against PostgreSQL (DATABASE_URL)."""

@@ -1,0 +1,1 @@
+"""Unit tests with fake repositories and a fake Unit of Work."""
