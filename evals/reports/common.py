@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from itertools import groupby
 
@@ -9,6 +10,15 @@ from evals.model import CheckResult, Finding, RunResult, Status
 
 STATUS_ORDER = (Status.PASS, Status.FAIL, Status.ERROR, Status.SKIP)
 STATUS_ICONS = {Status.PASS: "✔", Status.FAIL: "✘", Status.ERROR: "!", Status.SKIP: "-"}
+_LINE_BREAKS = re.compile(r"[ \t]*[\r\n\t\v\f\x85\u2028\u2029][\s]*")
+
+
+def inline(text: str) -> str:
+    """``text`` on one line: each run of line breaks and tabs becomes one space.
+
+    Reports use it wherever a project's text could otherwise start a line of its own.
+    """
+    return _LINE_BREAKS.sub(" ", text)
 
 
 def by_category(result: RunResult) -> list[tuple[str, list[CheckResult]]]:

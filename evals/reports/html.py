@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader
 
 from evals.model import RunResult
 from evals.reports.common import (
@@ -15,9 +15,11 @@ from evals.reports.common import (
     verdict_text,
 )
 
+# Every value is HTML-escaped (the template marks nothing ``|safe``): reasons, findings and
+# paths come from the scored project.
 _ENVIRONMENT = Environment(
     loader=PackageLoader("evals.reports", "templates"),
-    autoescape=select_autoescape(("html", "j2")),
+    autoescape=True,
     trim_blocks=True,
     lstrip_blocks=True,
 )

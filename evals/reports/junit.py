@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from xml.etree import ElementTree as ET
 
 from evals.model import CheckResult, RunResult, Status
 from evals.reports.common import by_category, location
 
 SUITES_NAME = "fastapi-command-eval"
+# Characters XML 1.0 forbids (C0 controls but tab, newline and carriage return; surrogates;
+# U+FFFE and U+FFFF) plus the discouraged DEL and C1 controls: a single one would make the
+# document not well-formed, and CI systems drop such a report entirely.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 def _details(check: CheckResult) -> str:
@@ -56,6 +61,24 @@ def _properties(parent: ET.Element, result: RunResult) -> None:
         ET.SubElement(props, "property", name=name, value=value)
 
 
+def _xml_safe(text: str) -> str:
+    """``text`` without the characters an XML 1.0 document cannot hold."""
+    return _NOT_XML.sub("", text)
+
+
+def _scrub(root: ET.Element) -> None:
+    """Remove characters XML cannot hold from every text and attribute under ``root``.
+
+    The result model already strips control characters from project text; this guards
+    whatever else reaches the document (checklist ids, titles, categories, versions).
+    """
+    for element in root.iter():
+        if element.text:
+            element.text = _xml_safe(element.text)
+        for name, value in element.attrib.items():
+            element.attrib[name] = _xml_safe(value)
+
+
 def render(result: RunResult) -> str:
     """The result as a JUnit XML document."""
     root = ET.Element("testsuites", name=SUITES_NAME)
@@ -67,6 +90,7 @@ def render(result: RunResult) -> str:
         _properties(suite, result)
         for check in checks:
             _testcase(suite, check)
+    _scrub(root)
     ET.indent(root)
     body = ET.tostring(root, encoding="unicode")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"

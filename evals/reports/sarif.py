@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from evals.model import CheckResult, Finding, RunResult, Status
 
@@ -33,10 +34,15 @@ def _rule(check: CheckResult) -> dict[str, Any]:
 
 
 def _location(finding: Finding) -> list[dict[str, Any]]:
-    """The finding's location as SARIF ``locations`` (empty when it has no path)."""
+    """The finding's location as SARIF ``locations`` (empty when it has no path).
+
+    The path is percent-encoded: SARIF wants a URI reference, and a project's file names
+    may hold spaces, ``%``, ``#`` or ``?``.
+    """
     if not finding.path:
         return []
-    physical: dict[str, Any] = {"artifactLocation": {"uri": finding.path, "uriBaseId": SRCROOT}}
+    uri = quote(finding.path, safe="/")
+    physical: dict[str, Any] = {"artifactLocation": {"uri": uri, "uriBaseId": SRCROOT}}
     if finding.line is not None and finding.line >= 1:
         physical["region"] = {"startLine": finding.line}
     return [{"physicalLocation": physical}]

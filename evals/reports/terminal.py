@@ -5,12 +5,20 @@ from __future__ import annotations
 from io import StringIO
 
 from rich.console import Console, Group, RenderableType
-from rich.markup import escape
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
 from evals.model import CheckResult, RunResult, Status
-from evals.reports.common import STATUS_ICONS, by_category, counts, errors, gate_failures, location
+from evals.reports.common import (
+    STATUS_ICONS,
+    by_category,
+    counts,
+    errors,
+    gate_failures,
+    inline,
+    location,
+)
 
 STYLES = {
     Status.PASS: "green",
@@ -20,6 +28,7 @@ STYLES = {
 }
 DEFAULT_WIDTH = 120
 FINDINGS_SHOWN = 5
+LABEL_MAX_WIDTH = 48
 
 
 def _status_cell(check: CheckResult) -> Text:
@@ -36,15 +45,18 @@ COLUMNS = (
 )
 
 
-def _row(check: CheckResult) -> tuple[Text, str, str, str, str, str]:
+def _row(check: CheckResult) -> tuple[Text, ...]:
+    """One table row; every cell is a :class:`Text`, so no text is read as Rich markup."""
     gate = "●" if check.gate else "○"
     timing = f"{check.duration_s:.1f}s"
-    return (_status_cell(check), check.id, gate, f"{check.weight:g}", timing, check.outcome.reason)
+    cells = (check.id, gate, f"{check.weight:g}", timing, inline(check.outcome.reason))
+    return (_status_cell(check), *(Text(cell) for cell in cells))
 
 
 def _table(result: RunResult) -> Table:
     """All checks in one table, one section per category."""
-    table = Table(title=f"Scorecard: {escape(result.project)}", title_justify="left", expand=True)
+    title = Text(f"Scorecard: {inline(result.project)}")
+    table = Table(title=title, title_justify="left", expand=True)
     for name, options in COLUMNS:
         table.add_column(name, **options)
     for category, checks in by_category(result):
@@ -68,18 +80,34 @@ def _summary(result: RunResult) -> Text:
     return summary
 
 
+def _hanging(rows: list[tuple[str, str]], indent: int, gap: int, style: str = "") -> Padding:
+    """Label and text rows whose wrapped lines stay indented under the text.
+
+    A long reason or message therefore never wraps to a line that could pass for one of
+    the scorecard's own lines.
+    """
+    grid = Table.grid(padding=(0, gap))
+    grid.add_column(no_wrap=False, max_width=LABEL_MAX_WIDTH, overflow="fold")
+    grid.add_column(overflow="fold")
+    for label, text in rows:
+        grid.add_row(Text(label, style=style), Text(inline(text), style=style))
+    return Padding(grid, (0, 0, 0, indent), expand=False)
+
+
 def _detail(title: str, style: str, checks: list[CheckResult]) -> list[RenderableType]:
     """A headed list of ``checks`` with their reasons and first findings."""
     if not checks:
         return []
     lines: list[RenderableType] = [Text(title, style=style)]
     for check in checks:
-        lines.append(Text.assemble(f"  {check.id}: ", (check.outcome.reason, "default")))
+        lines.append(_hanging([(f"{check.id}:", check.outcome.reason)], 2, 1))
         shown = check.outcome.findings[:FINDINGS_SHOWN]
-        lines.extend(Text(f"      {location(f) or '-'}  {f.message}", style="dim") for f in shown)
+        rows = [(location(f) or "-", f.message) for f in shown]
         hidden = len(check.outcome.findings) - len(shown)
         if hidden > 0:
-            lines.append(Text(f"      ... and {hidden} more", style="dim"))
+            rows.append(("...", f"and {hidden} more"))
+        if rows:
+            lines.append(_hanging(rows, 6, 2, "dim"))
     return lines
 
 
