@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from evals.context import CheckContext, Facts, FactUnavailable
-from evals.facts.ast_index import module_name
+from evals.facts.ast_index import in_dir, module_name
 from evals.facts.environment import INSTALLED_ENV, InstalledEnv, InstallError, install_failure
 from evals.facts.layout import LAYOUT, ProjectLayout
 from evals.facts.load_gate import machine_load
@@ -387,9 +387,11 @@ def write_mypy_config(workdir: Path, project: Path, own: set[str]) -> Path:
     return config
 
 
-def own_modules(files: Iterable[str]) -> set[str]:
-    """Top-level module names of the project's own Python files (``app``, ``tests``)."""
-    return {module_name(f).split(".")[0] for f in files if f.endswith((".py", ".pyi"))} - {""}
+def own_modules(files: Iterable[str], layout: ProjectLayout) -> set[str]:
+    """Top-level names of the project's code and tests (``app``, ``tests``), never excused."""
+    dirs = lint_dirs(layout)
+    code = [f for f in files if f.endswith((".py", ".pyi")) and any(in_dir(f, d) for d in dirs)]
+    return ({module_name(f).partition(".")[0] for f in code} | {layout.package, *dirs}) - {""}
 
 
 def mypy_path(project: Path, layout: ProjectLayout) -> str:
@@ -417,9 +419,10 @@ async def mypy_strict(ctx: CheckContext) -> Outcome:
         return install_failure(exc)
     cache = installed.python.parent.parent / ".evals-mypy-cache"
     files: tuple[str, ...] = await ctx.fact(PROJECT_FILES)
-    own = own_modules(files)
+    layout = await ctx.fact(LAYOUT)
+    own = own_modules(files, layout)
     config = await asyncio.to_thread(write_mypy_config, ctx.facts.options.workdir, ctx.project, own)
-    env = {**tool_env(), "MYPYPATH": mypy_path(ctx.project, await ctx.fact(LAYOUT))}
+    env = {**tool_env(), "MYPYPATH": mypy_path(ctx.project, layout)}
     result = await run_tool(ctx, mypy_argv(installed.python, cache, config, package), env)
     findings = mypy_findings(result.stdout)
     if result.timed_out or (result.returncode != 0 and not findings):

@@ -112,6 +112,18 @@ class CallGraph:
         return list(seen.values())
 
 
+def module_level_names(module: PythonModule) -> set[str]:
+    """Names referenced by a module's top-level statements (``HANDLERS = {"x": handle_x}``)."""
+    skipped = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
+    statements = [n for n in module.tree.body if not isinstance(n, skipped)] if module.tree else []
+    return {
+        n.id if isinstance(n, ast.Name) else n.attr
+        for statement in statements
+        for n in ast.walk(statement)
+        if isinstance(n, ast.Name | ast.Attribute)
+    }
+
+
 def reached_functions(
     starts: set[str],
     modules: list[PythonModule],
@@ -126,4 +138,8 @@ def reached_functions(
     graph = import_graph(imports, module_paths(modules))
     scope = reachable(starts, graph)
     candidates = [f for f in functions if f.path in scope]
-    return CallGraph.of(candidates).closure(f for f in candidates if f.path in starts)
+    names = {n for m in modules if m.path in starts for n in module_level_names(m)}
+    roots = [
+        f for f in candidates if f.path in starts or (f.name in names and "." not in f.qualname)
+    ]
+    return CallGraph.of(candidates).closure(roots)

@@ -862,12 +862,21 @@ def show(row):
 """
 
 
-async def test_validation_reached_from_the_consumer_passes(tmp_path: Path) -> None:
-    files = {
-        **GOOD,
-        "src/app/kafka/consumer.py": DELEGATING_CONSUMER,
-        "src/app/kafka/handlers.py": HANDLERS,
-    }
+REGISTRY_CONSUMER = DELEGATING_CONSUMER.replace(
+    "from app.kafka.handlers import dispatch",
+    "from app.kafka.handlers import dispatch\n\nHANDLERS = {'payment': dispatch}",
+).replace("await dispatch(record.value)", "await HANDLERS['payment'](record.value)")
+
+
+@pytest.mark.parametrize(
+    "consumer",
+    [
+        pytest.param(DELEGATING_CONSUMER, id="called-from-the-consumer"),
+        pytest.param(REGISTRY_CONSUMER, id="registered-in-a-handler-table"),
+    ],
+)
+async def test_validation_reached_from_the_consumer_passes(consumer: str, tmp_path: Path) -> None:
+    files = {**GOOD, "src/app/kafka/consumer.py": consumer, "src/app/kafka/handlers.py": HANDLERS}
     outcome = await run_check("kafka.message_schemas", tmp_path, files)
     assert outcome.status is Status.PASS, outcome
 

@@ -29,6 +29,7 @@ from evals.checks.toolchain import (
     write_mypy_config,
 )
 from evals.context import Facts
+from evals.facts.layout import ProjectLayout
 from evals.facts.testrun import (
     TestRun,
     coverage_summary,
@@ -486,6 +487,7 @@ async def test_package_at_the_project_root_is_checked(root_package_project: Path
         assert {f.path for f in outcome.findings} == {"app/calc.py"}
 
 
+ROOT_LAYOUT = ProjectLayout("app", "app")
 MYPY_OVERRIDES = """
 [tool.mypy]
 ignore_missing_imports = true
@@ -506,14 +508,16 @@ follow_untyped_imports = true
 def test_only_third_party_import_excuses_are_carried_over(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(MYPY_OVERRIDES, encoding="utf-8")
     (tmp_path / "setup.cfg").write_text(
-        "[mypy]\nignore_missing_imports = True\n[mypy-kafka.*, tests.*]\n"
+        "[mypy]\nignore_missing_imports = True\n[mypy-kafka.*, tests.*, alembic.*]\n"
         "ignore_missing_imports = True\nwarn_return_any = False\n",
         encoding="utf-8",
     )
-    sections = carried_sections(tmp_path, own_modules(["app/main.py", "tests/test_x.py"]))
+    files = ["app/main.py", "tests/test_x.py", "alembic/env.py"]
+    sections = carried_sections(tmp_path, own_modules(files, ROOT_LAYOUT))
     assert sections == (
         "\n[mypy-aiokafka]\nignore_missing_imports = True\n"
         "\n[mypy-aiokafka.*]\nignore_missing_imports = True\n"
+        "\n[mypy-alembic.*]\nignore_missing_imports = True\n"
         "\n[mypy-asyncpg]\nfollow_untyped_imports = True\ndisable_error_code = import-untyped\n"
         "\n[mypy-kafka.*]\nignore_missing_imports = True\n"
     )
@@ -549,7 +553,7 @@ def broken() -> int:
 
 async def mypy_errors(project: Path, python: Path, workdir: Path) -> set[tuple[str, str]]:
     """Run the harness's mypy as ``types.mypy`` does on ``app/``: (file, message) pairs."""
-    config = write_mypy_config(workdir, project, own_modules(["app/__init__.py"]))
+    config = write_mypy_config(workdir, project, own_modules(["app/__init__.py"], ROOT_LAYOUT))
     argv = mypy_argv(python, workdir / "cache", config, "app")
     result = await run(argv, cwd=project, env={**tool_env(), "MYPYPATH": str(project)})
     return {(f.path or "", f.message) for f in mypy_findings(result.stdout)}
