@@ -1,0 +1,1 @@
+"""Kafka clients and the background workers run by the lifespan."""

@@ -1,0 +1,1 @@
+"""SQL access to the inventory tables."""

@@ -1,0 +1,1 @@
+"""Pydantic request, response and event models."""
