@@ -1,0 +1,1 @@
+"""Inventory service: stock items per warehouse, adjusted by Kafka events."""

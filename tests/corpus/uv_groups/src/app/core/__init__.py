@@ -1,0 +1,1 @@
+"""Settings, database session scope and structlog configuration."""

@@ -1,0 +1,1 @@
+"""Kafka: producer factory, outbox relay and adjustment consumer."""

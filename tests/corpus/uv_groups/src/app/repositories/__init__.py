@@ -1,0 +1,1 @@
+"""Query functions; each takes the caller's session."""

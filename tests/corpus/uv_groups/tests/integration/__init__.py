@@ -1,0 +1,1 @@
+"""Tests against the PostgreSQL of DATABASE_URL."""
