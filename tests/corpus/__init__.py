@@ -1,0 +1,1 @@
+"""False-fail corpus: sound projects written unlike the reference, with expected verdicts."""
