@@ -244,22 +244,27 @@ def _result(*checks: tuple[str, Outcome]) -> RunResult:
     return RunResult("p", Tier.FULL, 0.0, False, "sha", "1", results, "now", 0.0)
 
 
-def test_every_disagreement_is_reported(tmp_path: Path, checklist: Checklist) -> None:
-    text = (
-        "description: x\ntier: full\nitems:\n"
-        "  structure.layout: {status: fail, reason: at app/, findings: 1}\n"
-        "  db.models: pass\n  db.indexes: pass\n  db.pool: {status: pass, reason: pooled}\n"
-        "  tests.pass: pass\n"
-    )
-    expectation = load_expectation(_write(tmp_path, text), checklist)
+MISMATCHES = (
+    "description: x\ntier: full\nitems:\n"
+    "  structure.layout: {status: fail, reason: at app/, findings: 1}\n"
+    "  db.models: pass\n  db.indexes: pass\n  db.pool: {status: pass, reason: pooled}\n"
+    "  tests.pass: pass\n"
+)
+
+
+def _mismatching_result() -> RunResult:
     two = (Finding("application package is at app/"), Finding("missing src/app/main.py"))
-    result = _result(
+    return _result(
         ("structure.layout", Outcome.failed("2 departures", two)),
         ("db.models", Outcome.failed("no relationship")),
         ("db.indexes", Outcome.passed()),
         ("db.pool", Outcome.passed("pool configured")),
     )
-    problems = disagreements(expectation, result)
+
+
+def test_every_disagreement_is_reported(tmp_path: Path, checklist: Checklist) -> None:
+    expectation = load_expectation(_write(tmp_path, MISMATCHES), checklist)
+    problems = disagreements(expectation, _mismatching_result())
     assert [p.split(":")[0] for p in problems] == [
         "structure.layout",
         "db.models",
