@@ -24,7 +24,7 @@ from evals.facts.ast_index import (
     last_name,
     walk_body,
 )
-from evals.facts.callgraph import code_modules, reached_functions
+from evals.facts.callgraph import code_modules, reached_functions, shutdown_path
 from evals.facts.factories import Construction as ProducerSite
 from evals.facts.factories import construction_sites
 from evals.facts.layout import LAYOUT, ProjectLayout
@@ -326,6 +326,25 @@ def stopped_in_shutdown_path(
     )
 
 
+def stopped_by_the_server(
+    modules: list[PythonModule], functions: list[FunctionInfo], targets: set[str]
+) -> bool:
+    """Whether the consumer is stopped on the ASGI lifespan's shutdown path.
+
+    The server (uvicorn) handles SIGTERM/SIGINT and then runs the lifespan's shutdown, so
+    a consumer stopped there needs no signal handlers of its own.
+    """
+    trees = [m.tree for m in modules if m.tree is not None]
+    calls = [n for tree in trees for n in ast.walk(tree) if isinstance(n, ast.Call)]
+    return any(
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "stop"
+        and is_consumer(dotted_name(node.func.value) or "", targets)
+        for node in shutdown_path(functions, calls)
+    )
+
+
 def consumer_findings(
     modules: list[PythonModule], sites: list[CallSite], factories: set[str]
 ) -> list[Finding]:
@@ -381,9 +400,12 @@ async def consumer_shutdown(ctx: CheckContext) -> Outcome:
     consumers = construction_sites(modules, "AIOKafkaConsumer")
     if not consumers:
         return Outcome.failed(f"no AIOKafkaConsumer is constructed in {where(layout)}")
-    findings = signal_findings(modules, sites)
     functions = [f for f in await ctx.fact(FUNCTIONS) if layout.in_code(f.path)]
-    findings += consumer_findings(modules, sites, consumer_factories(functions))
+    factories = consumer_factories(functions)
+    findings = []
+    if not stopped_by_the_server(modules, functions, consumer_targets(modules, factories)):
+        findings += signal_findings(modules, sites)
+    findings += consumer_findings(modules, sites, factories)
     findings += await auto_commit_findings(ctx, consumers)
     return Outcome.from_findings(findings, "consumer shutdown problems")
 

@@ -143,3 +143,47 @@ def reached_functions(
         f for f in candidates if f.path in starts or (f.name in names and "." not in f.qualname)
     ]
     return CallGraph.of(candidates).closure(roots)
+
+
+def _identifier(node: ast.AST) -> str | None:
+    """A Name's id or an Attribute's attr."""
+    if isinstance(node, ast.Name):
+        return node.id
+    return node.attr if isinstance(node, ast.Attribute) else None
+
+
+def after_yield(function: FunctionInfo) -> list[ast.AST]:
+    """Nodes of a generator function's body after its first ``yield`` (its shutdown part)."""
+    nodes = list(walk_body(function.node))
+    yields = [n.lineno for n in nodes if isinstance(n, ast.Yield)]
+    return [n for n in nodes if yields and getattr(n, "lineno", 0) > min(yields)]
+
+
+def lifespan_names(calls: Iterable[ast.Call]) -> set[str]:
+    """``lifespan`` and the names passed as ``lifespan=`` (``FastAPI(lifespan=...)``)."""
+    passed = (kw.value for call in calls for kw in call.keywords if kw.arg == "lifespan")
+    return {"lifespan"} | {name for value in passed if (name := _identifier(value))}
+
+
+def on_shutdown(function: FunctionInfo) -> bool:
+    """Whether a function is registered with ``@<app>.on_event("shutdown")``."""
+    return any(
+        isinstance(d, ast.Call)
+        and _identifier(d.func) == "on_event"
+        and any(isinstance(a, ast.Constant) and a.value == "shutdown" for a in d.args)
+        for d in function.node.decorator_list
+    )
+
+
+def shutdown_path(functions: list[FunctionInfo], calls: Iterable[ast.Call]) -> list[ast.AST]:
+    """Nodes run when the ASGI server shuts the app down (after it handled SIGTERM/SIGINT).
+
+    That is the code after ``yield`` in the lifespan, ``on_event("shutdown")`` handlers,
+    and the bodies of every function of ``functions`` they reach by calls.
+    """
+    names = lifespan_names(calls)
+    tails = [n for f in functions if f.name in names for n in after_yield(f)]
+    graph = CallGraph.of(functions)
+    starts = [g for n in tails if (name := _identifier(n)) for g in graph.by_name.get(name, [])]
+    reached = graph.closure([*starts, *(f for f in functions if on_shutdown(f))])
+    return tails + [n for f in reached for n in walk_body(f.node)]

@@ -904,3 +904,68 @@ async def test_consume_path_without_validation_fails(handlers: str, tmp_path: Pa
     outcome = await run_check("kafka.message_schemas", tmp_path, files)
     assert outcome.status is Status.FAIL, outcome
     assert "the consumer never validates messages" in messages(outcome)
+
+
+LIFESPAN_CONSUMER = """
+from aiokafka import AIOKafkaConsumer
+
+
+class Worker:
+    def __init__(self):
+        self.consumer = AIOKafkaConsumer("payments.v1", enable_auto_commit=False)
+
+    async def run(self):
+        async for record in self.consumer:
+            await self.consumer.commit()
+
+    async def close(self):
+        await self.consumer.stop()
+"""
+LIFESPAN_MAIN = """
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.kafka.consumer import Worker
+
+
+@asynccontextmanager
+async def run_workers(app):
+    worker = Worker()
+    try:
+        yield
+    finally:
+        await worker.close()
+
+
+app = FastAPI(lifespan=run_workers)
+"""
+
+
+async def test_consumer_stopped_by_the_lifespan_needs_no_signal_handlers(tmp_path: Path) -> None:
+    files = {
+        **GOOD,
+        "src/app/kafka/consumer.py": LIFESPAN_CONSUMER,
+        "src/app/main.py": LIFESPAN_MAIN,
+    }
+    outcome = await run_check("kafka.consumer_shutdown", tmp_path, files)
+    assert outcome.status is Status.PASS, outcome
+
+
+@pytest.mark.parametrize(
+    "main",
+    [
+        pytest.param(LIFESPAN_MAIN.replace("await worker.close()", "pass"), id="not-stopped"),
+        pytest.param(
+            LIFESPAN_MAIN.replace("    try:\n        yield\n    finally:\n", "").replace(
+                "        await worker.close()", "    await worker.close()\n    yield"
+            ),
+            id="stopped-before-serving",
+        ),
+    ],
+)
+async def test_lifespan_that_does_not_stop_the_consumer_fails(main: str, tmp_path: Path) -> None:
+    files = {**GOOD, "src/app/kafka/consumer.py": LIFESPAN_CONSUMER, "src/app/main.py": main}
+    outcome = await run_check("kafka.consumer_shutdown", tmp_path, files)
+    assert outcome.status is Status.FAIL, outcome
+    assert "no SIGTERM handler" in messages(outcome)
