@@ -10,15 +10,16 @@ from evals.model import CheckResult, Finding, RunResult, Status
 
 STATUS_ORDER = (Status.PASS, Status.FAIL, Status.ERROR, Status.SKIP)
 STATUS_ICONS = {Status.PASS: "✔", Status.FAIL: "✘", Status.ERROR: "!", Status.SKIP: "-"}
-_LINE_BREAKS = re.compile(r"[ \t]*[\r\n\t\v\f\x85\u2028\u2029][\s]*")
+_WHITESPACE = re.compile(r"\s+")
 
 
 def inline(text: str) -> str:
-    """``text`` on one line: each run of line breaks and tabs becomes one space.
+    """``text`` on one line: each run of whitespace, line breaks included, becomes one space.
 
-    Reports use it wherever a project's text could otherwise start a line of its own.
+    Reports use it wherever a project's text could otherwise start a line of its own. It
+    also keeps a project from slowing the terminal's line wrapping down with huge blank runs.
     """
-    return _LINE_BREAKS.sub(" ", text)
+    return _WHITESPACE.sub(" ", text)
 
 
 def by_category(result: RunResult) -> list[tuple[str, list[CheckResult]]]:

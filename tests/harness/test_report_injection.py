@@ -22,6 +22,7 @@ from markdown_it import MarkdownIt
 from evals import cli
 from evals.model import CheckResult, Finding, Outcome, RunResult, Status, clean_line, clean_text
 from evals.reports import FORMATS, render
+from evals.reports.common import inline
 from evals.reports.html import _ENVIRONMENT
 from evals.reports.markdown import _code
 from evals.reports.terminal import render_text
@@ -289,3 +290,12 @@ def test_model_sanitises_every_constructor_path() -> None:
     assert Outcome.from_findings([Finding("f\x1b")], "x\x1b").reason == "1 x"
     check = dataclasses.replace(result("a.b", Status.PASS), id="a\nb", title="t\x1b")
     assert (check.id, check.title) == ("a\\nb", "t")
+
+
+def test_huge_blank_runs_collapse_before_the_terminal_wraps_them() -> None:
+    blank = " \t" * 100_000
+    check = dataclasses.replace(
+        result("code.blank", Status.ERROR), outcome=Outcome.errored(f"a{blank}b\n{blank}c")
+    )
+    assert inline(f"a{blank}b\n{blank}c") == "a b c"
+    assert "a b c" in render_text(run_result(check, passed=False))  # quadratic in Rich before
