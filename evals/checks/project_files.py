@@ -14,6 +14,7 @@ from evals.facts.project_config import (
     PRECOMMIT,
     PYPROJECT,
     README,
+    UV_LOCK,
     ConfigDocument,
     Readme,
 )
@@ -189,12 +190,29 @@ def lock_findings(document: ConfigDocument) -> list[Finding]:
     return findings
 
 
+def uv_lock_findings(document: ConfigDocument) -> list[Finding]:
+    """Findings for a ``uv.lock`` that does not parse or locks no package."""
+    findings = unparsed_findings(document)
+    if not findings and not isinstance(document.data.get("package"), list):
+        findings.append(Finding("uv.lock locks no [[package]]", path=document.path))
+    return findings
+
+
 @check("build.poetry")
 async def poetry_configuration(ctx: CheckContext) -> Outcome:
-    """pyproject.toml parses and declares name and version; poetry.lock exists and parses."""
+    """pyproject.toml declares name and version, and a lock file is committed and parses.
+
+    The lock is Poetry's ``poetry.lock``; a project locked with uv instead (``uv.lock``)
+    has the same property, reproducible installs, and passes with that noted.
+    """
     pyproject = await ctx.fact(PYPROJECT)
-    findings = unparsed_findings(pyproject)
-    if not findings:
-        findings = metadata_findings(pyproject)
-    findings += lock_findings(await ctx.fact(POETRY_LOCK))
-    return Outcome.from_findings(findings, "Poetry configuration problems")
+    findings = unparsed_findings(pyproject) or metadata_findings(pyproject)
+    poetry = await ctx.fact(POETRY_LOCK)
+    uv = await ctx.fact(UV_LOCK)
+    if poetry.exists or not uv.exists:
+        findings += lock_findings(poetry)
+        return Outcome.from_findings(findings, "Poetry configuration problems")
+    findings += uv_lock_findings(uv)
+    if findings:
+        return Outcome.failed(f"{len(findings)} uv configuration problems", findings)
+    return Outcome.passed("locked with uv (uv.lock) rather than Poetry")

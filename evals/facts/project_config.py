@@ -165,6 +165,7 @@ class AlembicConfig:
 
 PYPROJECT: FactKey[ConfigDocument] = FactKey("config_pyproject")
 POETRY_LOCK: FactKey[ConfigDocument] = FactKey("config_poetry_lock")
+UV_LOCK: FactKey[ConfigDocument] = FactKey("config_uv_lock")
 PRECOMMIT: FactKey[ConfigDocument] = FactKey("config_precommit")
 COMPOSE: FactKey[ConfigDocument] = FactKey("config_compose")
 MAKEFILE: FactKey[Makefile] = FactKey("config_makefile")
@@ -415,6 +416,12 @@ async def pyproject(facts: Facts) -> ConfigDocument:
 async def poetry_lock(facts: Facts) -> ConfigDocument:
     """``poetry.lock``, parsed as TOML."""
     return parse_toml(facts.project, "poetry.lock")
+
+
+@provides(UV_LOCK)
+async def uv_lock(facts: Facts) -> ConfigDocument:
+    """``uv.lock``, parsed as TOML."""
+    return parse_toml(facts.project, "uv.lock")
 
 
 @provides(PRECOMMIT)

@@ -288,6 +288,19 @@ async def test_poetry_invalid_lock_and_missing_version_fail(tmp_path: Path) -> N
     assert "invalid TOML" in messages(outcome)
 
 
+async def test_uv_lock_stands_in_for_poetry_lock(tmp_path: Path) -> None:
+    uv_lock = 'version = 1\n\n[[package]]\nname = "six"\nversion = "1.16.0"\n'
+    outcome = await run_check("build.poetry", tmp_path, {"uv.lock": uv_lock})
+    assert outcome.status is Status.PASS, outcome
+    assert "uv" in outcome.reason
+
+
+async def test_uv_lock_without_packages_fails(tmp_path: Path) -> None:
+    outcome = await run_check("build.poetry", tmp_path / "p", {"uv.lock": "version = 1\n"})
+    assert outcome.status is Status.FAIL
+    assert messages(outcome) == "uv.lock locks no [[package]]"
+
+
 # ---------------------------------------------------------------- infra.docker_compose
 
 
