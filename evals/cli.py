@@ -1,8 +1,10 @@
 """Command line: ``python -m evals score PATH [options]``.
 
 Exit status: 0 when the gate verdict passed, 1 when it did not, 2 for bad usage or
-input (one line on stderr, never a traceback), 3 when the harness itself failed,
-130 when interrupted.
+input or when no sandbox can be made (one line on stderr, never a traceback), 3 when the
+harness itself failed, 130 when interrupted, 143 when terminated (SIGTERM). An
+interruption or SIGTERM cancels the run in order: the project's processes are killed and
+the workspace is removed before the command exits.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,16 +24,22 @@ from evals.progress import ProgressSink, make_progress
 from evals.reports import FORMATS
 from evals.reports.terminal import render_text
 from evals.runner import RunnerError, one_line, score_project
+from evals.sandbox import SandboxError, SandboxMode
 from evals.workspace import default_cache_dir
 
 PROG = "python -m evals"
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_TERMINATED = 143
 # Services given to the harness are handed to the project instead of embedded ones.
 PASSTHROUGH_ENV = ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS")
 
 
 class UsageError(Exception):
     """The command line is invalid."""
+
+
+class Terminated(Exception):
+    """The harness received SIGTERM; the run was cancelled and cleaned up."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -60,8 +69,32 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument(
         "--timeout", type=float, metavar="SECONDS", help="timeout of one project subprocess"
     )
-    score.add_argument("--no-progress", action="store_true", help="no progress on stderr")
+    _add_process_flags(score)
     return parser
+
+
+def _add_process_flags(score: argparse.ArgumentParser) -> None:
+    """``--no-progress``, and ``--require-sandbox`` or ``--no-sandbox``."""
+    score.add_argument("--no-progress", action="store_true", help="no progress on stderr")
+    sandbox = score.add_mutually_exclusive_group()
+    sandbox.add_argument(
+        "--require-sandbox",
+        action="store_true",
+        help="fail (exit 2) without a sandbox; the default when CI=true",
+    )
+    sandbox.add_argument(
+        "--no-sandbox", action="store_true", help="run the project's processes unconfined"
+    )
+
+
+def sandbox_mode(args: argparse.Namespace, environ: dict[str, str] | None = None) -> SandboxMode:
+    """The sandbox mode the flags ask for; ``require`` by default when ``CI=true``."""
+    source = os.environ if environ is None else environ
+    if args.no_sandbox:
+        return SandboxMode.OFF
+    if args.require_sandbox or source.get("CI", "").lower() == "true":
+        return SandboxMode.REQUIRE
+    return SandboxMode.AUTO
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -111,6 +144,28 @@ def write_reports(result: RunResult, formats: list[str], output: Path | None) ->
 
 
 async def _score(args: argparse.Namespace, progress: ProgressSink | None) -> RunResult:
+    """Score as the arguments say; SIGTERM cancels the run (its cleanups run) orderly."""
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    terminated: list[bool] = []
+
+    def terminate() -> None:
+        terminated.append(True)
+        if task is not None:
+            task.cancel()
+
+    loop.add_signal_handler(signal.SIGTERM, terminate)
+    try:
+        return await _scored(args, progress)
+    except asyncio.CancelledError:
+        if terminated:
+            raise Terminated from None
+        raise
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
+
+
+async def _scored(args: argparse.Namespace, progress: ProgressSink | None) -> RunResult:
     return await score_project(
         args.path,
         tier=Tier.parse(args.tier),
@@ -120,6 +175,7 @@ async def _score(args: argparse.Namespace, progress: ProgressSink | None) -> Run
         cache_dir=args.cache_dir or default_cache_dir(),
         progress=progress,
         timeout_s=args.timeout,
+        sandbox=sandbox_mode(args),
     )
 
 
@@ -143,10 +199,12 @@ def run(argv: Sequence[str] | None = None) -> int:
         args = parse_args(argv)
         progress = None if args.no_progress else make_progress()
         result = asyncio.run(_score(args, progress))
-    except (UsageError, RunnerError, ChecklistError) as exc:
+    except (UsageError, RunnerError, ChecklistError, SandboxError) as exc:
         return _fail(EXIT_USAGE, f"error: {one_line(str(exc))}")
     except KeyboardInterrupt:
         return _fail(EXIT_INTERRUPTED, "interrupted")
+    except Terminated:
+        return _fail(EXIT_TERMINATED, "terminated")
     return _write(result, args)
 
 

@@ -11,6 +11,7 @@ from typing import Any, TypeVar, cast
 from evals.checklist import ChecklistItem
 from evals.model import Tier
 from evals.registry import FACTS, FactKey, RegistryError
+from evals.sandbox import Sandbox, SandboxMode
 
 T = TypeVar("T")
 
@@ -45,6 +46,9 @@ class RunOptions:
         env: Extra environment for subprocesses (e.g. DATABASE_URL given by the user).
         cache_dir: Where installed environments are cached between runs.
         timeout_s: Default timeout of one subprocess.
+        sandbox_mode: How the project's processes are confined (see
+            :class:`~evals.sandbox.SandboxMode`).
+        sandbox: The run's sandbox once opened (:func:`evals.sandbox.run_sandbox`).
     """
 
     tier: Tier
@@ -52,6 +56,8 @@ class RunOptions:
     env: dict[str, str] = field(default_factory=dict)
     cache_dir: Path | None = None
     timeout_s: float = 600.0
+    sandbox_mode: SandboxMode = SandboxMode.AUTO
+    sandbox: Sandbox | None = None
 
 
 class Facts:

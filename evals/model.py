@@ -227,6 +227,7 @@ class RunResult:
         checks: Results in checklist order.
         started_at: ISO-8601 UTC start time.
         duration_s: Wall-clock duration of the run.
+        sandbox: How the project's processes were confined (``none (...)`` when not).
     """
 
     project: str
@@ -238,6 +239,7 @@ class RunResult:
     checks: tuple[CheckResult, ...]
     started_at: str
     duration_s: float
+    sandbox: str = ""
 
     def __post_init__(self) -> None:
         """Make the project path and the command version one safe line each."""

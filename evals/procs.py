@@ -1,4 +1,9 @@
-"""Run subprocesses safely: always with a timeout, an output cap and a killed process group."""
+"""Run subprocesses safely: always with a timeout, an output cap and a killed process group.
+
+With a :class:`~evals.sandbox.Sandbox` the command runs inside it (see
+:mod:`evals.sandbox`), under its resource limits and with its environment filtering.
+Captured output never shows the values of the harness's own credential variables.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from evals.sandbox import Sandbox, redact
+
 DEFAULT_OUTPUT_CAP = 2_000_000
 READ_CHUNK = 65_536
+# Once the process exited, how long its output pipes may stay open (held by a detached
+# child) before the rest of its group is killed and reading stops.
+DRAIN_GRACE_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -66,23 +76,17 @@ class _CappedReader:
             self.kept += len(chunk)
 
     def text(self) -> str:
-        return b"".join(self.chunks).decode("utf-8", errors="replace")
+        return redact(b"".join(self.chunks).decode("utf-8", errors="replace"))
 
 
-def _kill_group(process: asyncio.subprocess.Process) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        return
-
-
-async def run(
+async def run(  # noqa: PLR0913 - keyword options of the one subprocess runner
     argv: Sequence[str],
     *,
     cwd: Path,
     env: Mapping[str, str] | None = None,
     timeout_s: float = 600.0,
     output_cap: int = DEFAULT_OUTPUT_CAP,
+    sandbox: Sandbox | None = None,
 ) -> ProcResult:
     """Run ``argv`` in ``cwd`` in its own process group, killing the group on timeout.
 
@@ -92,6 +96,7 @@ async def run(
         env: Full environment for the child; the harness's own when None.
         timeout_s: Seconds before the whole process group is killed.
         output_cap: Bytes of each stream kept; the rest is read and discarded.
+        sandbox: Confinement of the project's processes; None for the harness's own.
 
     Returns:
         The result; never raises for a non-zero exit or a timeout.
@@ -100,7 +105,7 @@ async def run(
         FileNotFoundError: If the program does not exist.
     """
     started = time.monotonic()
-    process = await _spawn(argv, cwd, env)
+    process = await spawn(argv, cwd, env, sandbox)
     out, err = _CappedReader(output_cap), _CappedReader(output_cap)
     timed_out = not await _wait(process, out, err, timeout_s)
     code = None if timed_out else process.returncode
@@ -109,10 +114,17 @@ async def run(
     return ProcResult(tuple(argv), code, out.text(), err.text(), timed_out, truncated, elapsed)
 
 
-async def _spawn(
-    argv: Sequence[str], cwd: Path, env: Mapping[str, str] | None
+async def spawn(
+    argv: Sequence[str],
+    cwd: Path,
+    env: Mapping[str, str] | None,
+    sandbox: Sandbox | None,
+    merge_stderr: bool = False,
 ) -> asyncio.subprocess.Process:
-    """Start ``argv`` as the leader of a new process group, with piped output."""
+    """Start ``argv`` (in ``sandbox``) as the leader of a new process group, output piped."""
+    if sandbox is not None:
+        argv = sandbox.command(argv, cwd)
+        env = sandbox.environment(env if env is not None else {})
     return await asyncio.create_subprocess_exec(
         *argv,
         cwd=cwd,
@@ -120,23 +132,48 @@ async def _spawn(
         start_new_session=True,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT if merge_stderr else asyncio.subprocess.PIPE,
+        preexec_fn=sandbox.limits.apply if sandbox is not None else None,
     )
+
+
+def kill_group(process: asyncio.subprocess.Process) -> None:
+    """SIGKILL the process group of ``process`` (a sandbox dies with its bwrap)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+
+
+async def _finish_drains(
+    drains: asyncio.Future[tuple[None, None]], process: asyncio.subprocess.Process
+) -> None:
+    """Give the output pipes :data:`DRAIN_GRACE_S` to close, then kill the group and stop."""
+    try:
+        await asyncio.wait_for(asyncio.shield(drains), DRAIN_GRACE_S)
+    except TimeoutError:
+        kill_group(process)
+        try:
+            await asyncio.wait_for(asyncio.shield(drains), DRAIN_GRACE_S)
+        except TimeoutError:
+            drains.cancel()  # a detached grandchild keeps the pipe: stop reading
 
 
 async def _wait(
     process: asyncio.subprocess.Process, out: _CappedReader, err: _CappedReader, timeout_s: float
 ) -> bool:
     """Wait for the process and its streams; kill its group on timeout. True if it finished."""
-    gathered = asyncio.gather(out.drain(process.stdout), err.drain(process.stderr), process.wait())
+    drains = asyncio.gather(out.drain(process.stdout), err.drain(process.stderr))
     try:
-        await asyncio.wait_for(asyncio.shield(gathered), timeout_s)
+        await asyncio.wait_for(process.wait(), timeout_s)
     except TimeoutError:
-        _kill_group(process)
-        await gathered
+        kill_group(process)
+        await _finish_drains(drains, process)
         return False
     except asyncio.CancelledError:
-        _kill_group(process)  # a cancelled caller must not leave the process running
+        kill_group(process)  # a cancelled caller must not leave the process running
+        drains.cancel()
         raise
-    _kill_group(process)  # reap background children the project may have left behind
+    await _finish_drains(drains, process)
+    kill_group(process)  # reap background children the project may have left behind
     return True

@@ -30,6 +30,7 @@ from evals.context import (
 from evals.model import CheckResult, Outcome, RunResult, Status, Tier
 from evals.progress import ProgressSink
 from evals.registry import CheckSpec
+from evals.sandbox import SandboxMode, describe_run, run_sandbox
 from evals.scoring import gate_verdict, weighted_score
 from evals.workspace import default_cache_dir, is_python_project, workspace
 from scripts import definition
@@ -314,6 +315,7 @@ async def score_project(  # noqa: PLR0913 - the public entry point's documented 
     checks: Mapping[str, CheckSpec] | None = None,
     check_timeout_s: float | None = None,
     timeout_s: float | None = None,
+    sandbox: SandboxMode = SandboxMode.AUTO,
 ) -> RunResult:
     """Score the project at ``project`` against the checklist; the project is never modified.
 
@@ -329,16 +331,17 @@ async def score_project(  # noqa: PLR0913 - the public entry point's documented 
         checks: The check registry; every module of ``evals.checks`` when None.
         check_timeout_s: One timeout for every check instead of the per-tier defaults.
         timeout_s: Timeout of one project subprocess (e.g. the test run); 600 s when None.
+        sandbox: How the project's processes are confined (:class:`SandboxMode`).
 
     Returns:
         The scored result, checks in checklist order.
 
     Raises:
         RunnerError: If the project, the selection or the registry is invalid.
+        SandboxError: If no sandbox can be made and ``sandbox`` is not ``off``.
     """
-    settings = RunSettings(
-        tier, tuple(select), dict(env or {}), fail_on_error, cache_dir, check_timeout_s, timeout_s
-    )
+    options = (tuple(select), dict(env or {}), fail_on_error, cache_dir)
+    settings = RunSettings(tier, *options, check_timeout_s, timeout_s, sandbox)
     return await run_checks(
         project, settings, checklist=checklist, checks=checks, progress=progress
     )
@@ -355,11 +358,13 @@ class RunSettings:
     cache_dir: Path | None = None
     check_timeout_s: float | None = None
     timeout_s: float | None = None
+    sandbox: SandboxMode = SandboxMode.AUTO
 
     def options(self, workdir: Path) -> RunOptions:
         """The run options facts see, with the defaults filled in."""
         cache_dir = self.cache_dir or default_cache_dir()
         options = RunOptions(self.tier, workdir, dict(self.env), cache_dir)
+        options.sandbox_mode = self.sandbox
         if self.timeout_s is not None:
             options.timeout_s = self.timeout_s
         return options
@@ -381,8 +386,11 @@ async def run_checks(
     sink = progress if progress is not None else _NullProgress()
     async with workspace(project) as scratch:
         facts = Facts(scratch.project, settings.options(scratch.root))
+        user_services = bool(settings.env.keys() & {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"})
+        sandbox = describe_run(await run_sandbox(facts), user_services)
         results = await Execution(items, checks, facts, sink, settings.check_timeout_s).run()
-    return _assemble(project, settings, checklist, results, timing)
+    result = _assemble(project, settings, checklist, results, timing)
+    return dataclasses.replace(result, sandbox=sandbox)
 
 
 def _assemble(

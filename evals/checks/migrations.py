@@ -13,6 +13,7 @@ from evals.facts.services import SERVICES
 from evals.model import Finding, Outcome
 from evals.procs import ProcResult, run
 from evals.registry import check
+from evals.sandbox import Sandbox, project_sandbox
 
 STEPS = (("upgrade", "head"), ("downgrade", "base"), ("upgrade", "head"), ("check",))
 STEP_TIMEOUT_S = 300.0
@@ -47,12 +48,16 @@ def failure_reason(step: tuple[str, ...]) -> str:
     return f"alembic {' '.join(step)} failed on a fresh database"
 
 
-async def run_steps(ctx: CheckContext, python: str, env: dict[str, str]) -> Outcome:
-    """Run the Alembic steps in order; the first failing one decides the outcome."""
+async def run_steps(
+    ctx: CheckContext, python: str, env: dict[str, str], sandbox: Sandbox | None = None
+) -> Outcome:
+    """Run the Alembic steps in order (in ``sandbox``); the first failing one decides."""
     for step in STEPS:
         argv = [python, "-m", "alembic", *step]
         async with machine_load(ctx.facts):
-            result = await run(argv, cwd=ctx.project, env=env, timeout_s=STEP_TIMEOUT_S)
+            result = await run(
+                argv, cwd=ctx.project, env=env, timeout_s=STEP_TIMEOUT_S, sandbox=sandbox
+            )
         if not result.ok:
             return Outcome.failed(failure_reason(step), [step_finding(step, result, ctx.project)])
     return Outcome.passed("upgrade, downgrade and re-upgrade succeeded; no autogenerate diff")
@@ -68,4 +73,5 @@ async def migrations_round_trip(ctx: CheckContext) -> Outcome:
     services = await ctx.fact(SERVICES)
     database = await services.fresh_database("migrations")
     env = {**installed.env, **services.env, "DATABASE_URL": database}
-    return await run_steps(ctx, str(installed.python), env)
+    sandbox = services.confine(await project_sandbox(ctx.facts))
+    return await run_steps(ctx, str(installed.python), env, sandbox)

@@ -25,6 +25,7 @@ import os
 import shutil
 import sys
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from evals.facts.requires_python import check_python
 from evals.model import Finding, Outcome
 from evals.procs import run
 from evals.registry import FactKey, provides
+from evals.sandbox import SANDBOX_HOME, Sandbox, run_sandbox
 from evals.workspace import default_cache_dir
 
 __all__ = [
@@ -63,9 +65,22 @@ OTHER_ASGI_SERVERS = ("hypercorn", "granian", "daphne")
 POETRY_KEYS = ("dependencies", "group", "source", "extras", "dev-dependencies")
 PROJECT_KEYS = ("dependencies", "optional-dependencies", "requires-python")
 COMPLETE_MARKER = ".evals-complete.json"
-# Variables of the harness's own process that would reconfigure the project's Python,
-# pytest or coverage (e.g. pytest-cov's subprocess hooks when the harness is under test).
-LEAKY_ENV_PREFIXES = ("PYTHONHOME", "PYTHONPATH", "PYTEST_", "COV_CORE_", "COVERAGE_")
+# The project's processes start from an empty environment: these, the venv's variables,
+# the services and what the caller adds; nothing of the harness's own environment.
+BASE_ENV = {
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+    "TZ": "UTC",
+    "HOME": str(SANDBOX_HOME),
+    "TMPDIR": "/tmp",  # noqa: S108 - the sandbox's private /tmp
+    "PYTHONUNBUFFERED": "1",
+    "PYTHONDONTWRITEBYTECODE": "1",
+}
+SYSTEM_PATH = ("/usr/local/bin", "/usr/bin", "/bin")
+# What installers take from the harness's environment: index, proxy and certificate settings.
+INSTALLER_PREFIXES = ("PIP_", "UV_", "POETRY_")
+INSTALLER_NAMES = ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+PROXY_NAMES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 # Prints which of the modules named in argv the interpreter cannot find (without importing).
 _ABSENT_PROBE = (
     "import importlib.util, json, sys\n"
@@ -149,15 +164,27 @@ def site_packages_of(venv: Path) -> Path | None:
 
 
 def project_env(venv: Path, project: Path, extra: dict[str, str]) -> dict[str, str]:
-    """The environment for running the project's code with the venv at ``venv``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(LEAKY_ENV_PREFIXES)}
-    env.update(extra)
+    """The environment for running the project's code with the venv at ``venv``.
+
+    Built from nothing (:data:`BASE_ENV`), never from the harness's own environment:
+    ``extra`` holds what the caller adds (the user's service settings).
+    """
+    env = {**BASE_ENV, **extra}
     env["VIRTUAL_ENV"] = str(venv)
-    env["PATH"] = os.pathsep.join([str(venv / "bin"), env.get("PATH", os.defpath)])
+    env["PATH"] = os.pathsep.join([str(venv / "bin"), *SYSTEM_PATH])
     env["PYTHONPATH"] = os.pathsep.join([str(project / "src"), str(project)])
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env.pop("PIP_REQUIRE_VIRTUALENV", None)
     return env
+
+
+def installer_settings(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The harness's index, proxy and certificate settings that installers need."""
+    source = os.environ if environ is None else environ
+    proxies = {*PROXY_NAMES, *(n.lower() for n in PROXY_NAMES)}
+    return {
+        k: v
+        for k, v in source.items()
+        if k.startswith(INSTALLER_PREFIXES) or k in INSTALLER_NAMES or k in proxies
+    }
 
 
 def installed_env(venv: Path, project: Path, extra: dict[str, str]) -> InstalledEnv:
@@ -174,11 +201,51 @@ def installed_env(venv: Path, project: Path, extra: dict[str, str]) -> Installed
     )
 
 
+# Installer configuration in the harness user's HOME (hidden in the sandbox), by the
+# variable that points the installer at it.
+USER_CONFIGS = {
+    "PIP_CONFIG_FILE": Path(".config/pip/pip.conf"),
+    "POETRY_CONFIG_DIR": Path(".config/pypoetry"),
+    "UV_CONFIG_FILE": Path(".config/uv/uv.toml"),
+}
+
+
+def user_configs() -> dict[str, Path]:
+    """The installer configurations of the harness's user that exist, by variable."""
+    home = Path.home()
+    return {name: home / path for name, path in USER_CONFIGS.items() if (home / path).exists()}
+
+
+def downloads_dir(venv: Path) -> Path:
+    """The cache's download area for installers building ``venv`` (``<cache>/downloads``)."""
+    return venv.parent.parent / "downloads"
+
+
+def installer_sandbox(base: Sandbox, project: Path, building: Path) -> Sandbox:
+    """``base`` for installers: host network, the build's directories writable.
+
+    The project is readable; the environment being built, the Poetry stage next to it,
+    the cache's tool area and download area are writable; the user's installer
+    configuration is readable.
+    """
+    cache = building.parent.parent
+    stage = building.with_name(building.name + "-stage")
+    writable = (building, stage, cache / "tools", downloads_dir(building))
+    readable = (project, *user_configs().values())
+    return base.allowing(writable=writable, readable=readable, network=True)
+
+
 def _build_env(venv: Path) -> dict[str, str]:
-    """Environment of install commands targeting ``venv``."""
-    env = project_env(venv, venv, {})
+    """Environment of install commands targeting ``venv`` (download caches in the cache)."""
+    env = project_env(venv, venv, installer_settings())
     env.pop("PYTHONPATH", None)
+    env.pop("PIP_REQUIRE_VIRTUALENV", None)
+    downloads = downloads_dir(venv)
+    env.update({k: str(v) for k, v in user_configs().items() if k not in env})
     env.update(
+        PIP_CACHE_DIR=str(downloads / "pip"),
+        POETRY_CACHE_DIR=str(downloads / "poetry"),
+        UV_CACHE_DIR=str(downloads / "uv"),
         POETRY_VIRTUALENVS_CREATE="false",
         POETRY_VIRTUALENVS_IN_PROJECT="false",
         POETRY_NO_INTERACTION="1",
@@ -202,14 +269,16 @@ def install_failure(exc: InstallError) -> Outcome:
     return Outcome.failed(f"the project cannot be installed: {head}", [Finding(tail, where)])
 
 
-async def absent_modules(venv: Path, modules: list[str]) -> list[str]:
-    """The ``modules`` that the environment at ``venv`` cannot find.
+async def absent_modules(
+    venv: Path, modules: list[str], sandbox: Sandbox | None = None
+) -> list[str]:
+    """The ``modules`` that the environment at ``venv`` cannot find (asked in ``sandbox``).
 
     Raises:
         InstallError: If the environment's interpreter cannot run the probe.
     """
     argv = [str(venv / "bin" / "python"), "-c", _ABSENT_PROBE, *modules]
-    result = await run(argv, cwd=venv, env=_build_env(venv), timeout_s=60)
+    result = await run(argv, cwd=venv, env=_build_env(venv), timeout_s=60, sandbox=sandbox)
     if not result.ok:
         raise InstallError(f"the new environment's Python does not run:\n{result.tail()}")
     absent: list[str] = json.loads(result.stdout)
@@ -223,19 +292,19 @@ def server_note(absent: list[str]) -> str:
     return f"uvicorn added by the harness to serve the app; the project {declared}"
 
 
-async def _add_tools(venv: Path) -> tuple[list[str], list[str]]:
+async def _add_tools(venv: Path, sandbox: Sandbox | None) -> tuple[list[str], list[str]]:
     """Install coverage, pytest and uvicorn where the project lacks them.
 
     Returns:
         The test tools added, and notes (on uvicorn added to serve the app).
     """
     server, requirement = SERVER_TOOL
-    absent = await absent_modules(venv, [*REQUIRED_TOOLS, server, *OTHER_ASGI_SERVERS])
+    absent = await absent_modules(venv, [*REQUIRED_TOOLS, server, *OTHER_ASGI_SERVERS], sandbox)
     tools = [REQUIRED_TOOLS[m] for m in REQUIRED_TOOLS if m in absent]
     tools += [requirement] if server in absent else []
     if tools:
         argv = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", *tools]
-        await step("installing the harness's tools", argv, venv, _build_env(venv))
+        await step("installing the harness's tools", argv, venv, _build_env(venv), sandbox)
     notes = [server_note(absent)] if server in absent else []
     return [m for m in REQUIRED_TOOLS if m in absent], notes
 
@@ -278,20 +347,22 @@ def installer_for(project: Path) -> str:
 
 @dataclass(frozen=True)
 class _Build:
-    """What one environment build needs: the project, its recipe, the tool area."""
+    """What one environment build needs: the project, its recipe, the tool area, the sandbox."""
 
     project: Path
     recipe: Recipe
     tools: Path
+    sandbox: Sandbox | None = None
 
 
 async def _populate(build: _Build, venv: Path) -> None:
     """Create the venv at ``venv`` and install the dependencies and the harness's tools."""
     env = _build_env(venv)
+    sandbox = build.sandbox and installer_sandbox(build.sandbox, build.project, venv)
     create = [sys.executable, "-m", "venv", str(venv)]
-    await step("creating the virtual environment", create, build.project, env)
-    await install_dependencies(build.project, venv, build.recipe, env, build.tools)
-    added, notes = await _add_tools(venv)
+    await step("creating the virtual environment", create, build.project, env, sandbox)
+    await install_dependencies(build.project, venv, build.recipe, env, build.tools, sandbox=sandbox)
+    added, notes = await _add_tools(venv, sandbox)
     meta = {
         "installer": build.recipe.installer,
         "added_tools": added,
@@ -301,22 +372,33 @@ async def _populate(build: _Build, venv: Path) -> None:
     await asyncio.to_thread((venv / COMPLETE_MARKER).write_text, json.dumps(meta), "utf-8")
 
 
-async def build_environment(project: Path, final: Path, recipe: Recipe | None = None) -> None:
+async def build_environment(
+    project: Path, final: Path, recipe: Recipe | None = None, sandbox: Sandbox | None = None
+) -> None:
     """Build the environment for ``project`` in a temporary directory, then move it to ``final``.
+
+    The installers run in ``sandbox`` (with the host's network); unconfined when None.
 
     Raises:
         InstallError: If a step of the installation fails.
     """
     chosen = await asyncio.to_thread(detect_recipe, project) if recipe is None else recipe
     tools = final.parent.parent / "tools"  # next to envs/: the cache's tool area (uv)
-    build = _Build(project, chosen, tools)
+    build = _Build(project, chosen, tools, sandbox)
     building = final.with_name(f".build-{final.name}-{uuid.uuid4().hex[:8]}")
     await asyncio.to_thread(_remove_leftovers, final)
+    await asyncio.to_thread(_make_dirs, building, tools, downloads_dir(building))
     try:
         await _populate(build, building)
         await asyncio.to_thread(_move_into_place, building, final)
     finally:
         await asyncio.to_thread(shutil.rmtree, building, True)
+
+
+def _make_dirs(*paths: Path) -> None:
+    """Create ``paths`` (so they can be bound into the installers' sandbox)."""
+    for path in paths:
+        path.mkdir(parents=True, exist_ok=True)
 
 
 def _remove_leftovers(final: Path) -> None:
@@ -357,8 +439,9 @@ async def install_project(facts: Facts) -> InstalledEnv:
     recipe, final = await asyncio.to_thread(_plan, facts.project, root)
     reused = (final / COMPLETE_MARKER).is_file()
     if not reused:
+        sandbox = await run_sandbox(facts)
         async with _FileLock(root / f"{final.name}.lock"):
             if not (final / COMPLETE_MARKER).is_file():
-                await build_environment(facts.project, final, recipe)
+                await build_environment(facts.project, final, recipe, sandbox)
     env = installed_env(final, facts.project, facts.options.env)
     return dataclasses.replace(env, reused=reused)

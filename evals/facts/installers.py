@@ -24,6 +24,7 @@ from evals.facts.declared import (
     read_toml,
 )
 from evals.procs import ProcResult, run
+from evals.sandbox import Sandbox
 
 PYPI_SIMPLE = "https://pypi.org/simple/"
 UV_VERSION = "0.13.9"
@@ -55,9 +56,11 @@ def fail(what: str, result: ProcResult) -> InstallError:
     return InstallError(message, project_fault=blamed)
 
 
-async def step(what: str, argv: list[str], cwd: Path, env: dict[str, str]) -> ProcResult:
-    """Run one install step, raising :class:`InstallError` when it fails."""
-    result = await run(argv, cwd=cwd, env=env, timeout_s=INSTALL_TIMEOUT_S)
+async def step(
+    what: str, argv: list[str], cwd: Path, env: dict[str, str], sandbox: Sandbox | None = None
+) -> ProcResult:
+    """Run one install step (in ``sandbox``), raising :class:`InstallError` when it fails."""
+    result = await run(argv, cwd=cwd, env=env, timeout_s=INSTALL_TIMEOUT_S, sandbox=sandbox)
     if not result.ok:
         raise fail(what, result)
     return result
@@ -106,11 +109,13 @@ def _write_stage(project: Path, stage: Path) -> bool:
     return edited != text and (project / "poetry.lock").is_file()
 
 
-async def _stage_poetry_project(project: Path, stage: Path, env: dict[str, str]) -> None:
+async def _stage_poetry_project(
+    project: Path, stage: Path, env: dict[str, str], sandbox: Sandbox | None
+) -> None:
     """Stage the Poetry files in ``stage``, re-hashing the lock when a source was added."""
     if await asyncio.to_thread(_write_stage, project, stage):
         rehash = [sys.executable, "-c", _REHASH, str(project), str(stage)]
-        await step("re-hashing poetry.lock", rehash, stage, env)
+        await step("re-hashing poetry.lock", rehash, stage, env, sandbox)
 
 
 def poetry_executable() -> Path:
@@ -118,13 +123,15 @@ def poetry_executable() -> Path:
     return Path(sys.executable).parent / "poetry"
 
 
-async def install_poetry(project: Path, venv: Path, env: dict[str, str]) -> None:
+async def install_poetry(
+    project: Path, venv: Path, env: dict[str, str], sandbox: Sandbox | None = None
+) -> None:
     """Install the Poetry dependencies (all groups, not the project) into ``venv``."""
     stage = venv.with_name(venv.name + "-stage")
     try:
-        await _stage_poetry_project(project, stage, env)
+        await _stage_poetry_project(project, stage, env, sandbox)
         argv = [str(poetry_executable()), "install", "--no-root", "--all-groups"]
-        await step("poetry install", [*argv, "--no-interaction"], stage, env)
+        await step("poetry install", [*argv, "--no-interaction"], stage, env, sandbox)
     finally:
         await asyncio.to_thread(shutil.rmtree, stage, True)
 
@@ -135,12 +142,14 @@ def _requirement_args(project: Path, recipe: Recipe) -> list[str]:
     return files + pip_requirements(project)
 
 
-async def install_pip(project: Path, venv: Path, recipe: Recipe, env: dict[str, str]) -> None:
+async def install_pip(
+    project: Path, venv: Path, recipe: Recipe, env: dict[str, str], sandbox: Sandbox | None = None
+) -> None:
     """Install the declared requirements (and requirements files) with pip into ``venv``."""
     wanted = await asyncio.to_thread(_requirement_args, project, recipe)
     if wanted:
         argv = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-        await step("pip install", argv + wanted, project, env)
+        await step("pip install", argv + wanted, project, env, sandbox)
 
 
 def _place_tool(building: Path, final: Path) -> None:
@@ -151,7 +160,7 @@ def _place_tool(building: Path, final: Path) -> None:
         shutil.rmtree(building, ignore_errors=True)
 
 
-async def uv_executable(tools: Path, env: dict[str, str]) -> Path:
+async def uv_executable(tools: Path, env: dict[str, str], sandbox: Sandbox | None = None) -> Path:
     """The pinned ``uv`` in the tool area ``tools``, installed from PyPI on first use."""
     final = tools / f"uv-{UV_VERSION}"
     uv = final / "bin" / "uv"
@@ -161,7 +170,7 @@ async def uv_executable(tools: Path, env: dict[str, str]) -> Path:
     await asyncio.to_thread(tools.mkdir, parents=True, exist_ok=True)
     pip = [sys.executable, "-m", "pip", "install", "--quiet", "--prefix", str(building)]
     try:
-        await step("installing uv", [*pip, f"uv=={UV_VERSION}"], tools, env)
+        await step("installing uv", [*pip, f"uv=={UV_VERSION}"], tools, env, sandbox)
         await asyncio.to_thread(_place_tool, building, final)
     finally:
         await asyncio.to_thread(shutil.rmtree, building, True)
@@ -174,26 +183,37 @@ def _uv_env(venv: Path, env: dict[str, str]) -> dict[str, str]:
     return {**env, "UV_PROJECT_ENVIRONMENT": str(venv), "UV_PYTHON": python}
 
 
-async def install_uv(
-    project: Path, venv: Path, recipe: Recipe, env: dict[str, str], tools: Path
+async def install_uv(  # noqa: PLR0913 - the build's parts, passed through
+    project: Path,
+    venv: Path,
+    recipe: Recipe,
+    env: dict[str, str],
+    tools: Path,
+    *,
+    sandbox: Sandbox | None = None,
 ) -> None:
     """Install with uv: ``uv sync --locked`` from ``uv.lock``, else ``uv pip install``."""
     uv_env = {**_uv_env(venv, env), "UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1"}
-    uv = str(await uv_executable(tools, env))
+    uv = str(await uv_executable(tools, env, sandbox))
     if recipe.locked:
-        names = await asyncio.to_thread(dev_extras, project)
-        extras = [arg for name in names for arg in ("--extra", name)]
+        extras = [a for n in await asyncio.to_thread(dev_extras, project) for a in ("--extra", n)]
         sync = [uv, "sync", "--locked", "--inexact", "--no-install-project", "--all-groups"]
-        await step("uv sync", sync + extras, project, uv_env)
+        await step("uv sync", sync + extras, project, uv_env, sandbox)
         return
     wanted = await asyncio.to_thread(_requirement_args, project, recipe)
     if wanted:
         argv = [uv, "pip", "install", "--python", uv_env["UV_PYTHON"]]
-        await step("uv pip install", argv + wanted, project, uv_env)
+        await step("uv pip install", argv + wanted, project, uv_env, sandbox)
 
 
-async def install_dependencies(
-    project: Path, venv: Path, recipe: Recipe, env: dict[str, str], tools: Path
+async def install_dependencies(  # noqa: PLR0913 - the build's parts, passed through
+    project: Path,
+    venv: Path,
+    recipe: Recipe,
+    env: dict[str, str],
+    tools: Path,
+    *,
+    sandbox: Sandbox | None = None,
 ) -> None:
     """Install what ``project`` declares into the fresh ``venv`` following ``recipe``.
 
@@ -203,13 +223,14 @@ async def install_dependencies(
         recipe: The detected installer and the files it reads.
         env: Environment of the install commands.
         tools: The cache's tool area (where uv is installed).
+        sandbox: Where the install commands run; unconfined when None.
 
     Raises:
         InstallError: If an install step fails.
     """
     if recipe.installer == "poetry":
-        await install_poetry(project, venv, env)
+        await install_poetry(project, venv, env, sandbox)
     elif recipe.installer == "uv":
-        await install_uv(project, venv, recipe, env, tools)
+        await install_uv(project, venv, recipe, env, tools, sandbox=sandbox)
     else:
-        await install_pip(project, venv, recipe, env)
+        await install_pip(project, venv, recipe, env, sandbox)

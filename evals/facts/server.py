@@ -17,11 +17,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import httpx
 
@@ -32,8 +34,19 @@ from evals.facts.load_gate import LOAD_GATE, LoadGate
 from evals.facts.server_discovery import candidate_targets, probe_targets
 from evals.facts.services import SERVICES
 from evals.model import Finding
-from evals.procs import run
+from evals.procs import kill_group, run
+from evals.procs import spawn as spawn_process
 from evals.registry import FactKey, provides
+from evals.sandbox import (
+    Sandbox,
+    project_sandbox,
+    redact_bytes,
+    relay_command,
+    secret_values,
+    socket_dir,
+    start_helper,
+    stop_helper,
+)
 
 START_TIMEOUT_S = 90.0
 MIGRATE_TIMEOUT_S = 300.0
@@ -67,16 +80,28 @@ class ServerLog:
         return self._written
 
     async def pump(self, stream: asyncio.StreamReader) -> None:
-        """Copy ``stream`` to the file until it ends, keeping at most ``cap`` bytes."""
+        """Copy ``stream`` to the file until it ends, keeping at most ``cap`` bytes.
+
+        Whole lines are written, with the harness's secrets redacted.
+        """
+        secrets, pending = secret_values(), b""
         with self.path.open("ab") as handle:
             while chunk := await stream.read(READ_CHUNK):
-                room = self.cap - self._written
-                if len(chunk) > room:
-                    self.truncated = True
-                    chunk = chunk[: max(room, 0)]
-                handle.write(chunk)
-                handle.flush()
-                self._written += len(chunk)
+                pending += chunk
+                cut = pending.rfind(b"\n") + 1 if len(pending) < READ_CHUNK else len(pending)
+                self._write(handle, redact_bytes(pending[:cut], secrets))
+                pending = pending[cut:]
+            self._write(handle, redact_bytes(pending, secrets))
+
+    def _write(self, handle: BinaryIO, chunk: bytes) -> None:
+        """Append ``chunk`` to the open log within the cap."""
+        room = self.cap - self._written
+        if len(chunk) > room:
+            self.truncated = True
+            chunk = chunk[: max(room, 0)]
+        handle.write(chunk)
+        handle.flush()
+        self._written += len(chunk)
 
     def text(self, since: int = 0) -> str:
         """The output from byte offset ``since`` on, decoded leniently."""
@@ -156,6 +181,7 @@ class Launch:
         env: The app's environment.
         logdir: Where log files go.
         facts: The run's facts, for registering cleanups.
+        sandbox: Where the app, its migrations and the import probe run.
     """
 
     project: Path
@@ -163,6 +189,7 @@ class Launch:
     env: dict[str, str]
     logdir: Path
     facts: Facts
+    sandbox: Sandbox | None = None
 
 
 def free_port() -> int:
@@ -184,7 +211,11 @@ async def stop_process(process: asyncio.subprocess.Process, pump: asyncio.Task[N
             break
         except TimeoutError:
             continue
-    await asyncio.wait_for(pump, STOP_GRACE_S)
+    kill_group(process)  # what the app left in its group (a sandbox is gone with its bwrap)
+    try:
+        await asyncio.wait_for(asyncio.shield(pump), STOP_GRACE_S)
+    except TimeoutError:
+        pump.cancel()  # a detached child holds the output: stop reading
 
 
 async def _responds(client: httpx.AsyncClient) -> bool:
@@ -211,28 +242,39 @@ async def wait_until_serving(
     return f"the app did not answer HTTP requests within {timeout_s:g} s"
 
 
-def uvicorn_argv(python: Path, target: AppTarget, port: int) -> list[str]:
-    """The uvicorn command line serving ``target`` on ``port``."""
-    argv = [str(python), "-m", "uvicorn", target.spec, "--host", "127.0.0.1", "--port", str(port)]
+def uvicorn_argv(python: Path, target: AppTarget, port: int, uds: Path | None = None) -> list[str]:
+    """The uvicorn command line serving ``target`` on ``port`` (or the Unix socket ``uds``)."""
+    argv = [str(python), "-m", "uvicorn", target.spec]
+    argv += ["--uds", str(uds)] if uds else ["--host", "127.0.0.1", "--port", str(port)]
     return argv + (["--factory"] if target.factory else [])
+
+
+async def _port_relay(launch: Launch, port: int) -> tuple[Path | None, Sandbox | None]:
+    """In a sandbox, the app serves a Unix socket that a harness relay exposes on ``port``.
+
+    Returns:
+        The socket uvicorn should serve (None without a sandbox) and the app's sandbox.
+    """
+    if launch.sandbox is None or not launch.sandbox.active:
+        return None, launch.sandbox
+    directory = await asyncio.to_thread(socket_dir)
+    launch.facts.cleanups.append(lambda: asyncio.to_thread(shutil.rmtree, directory, True))
+    uds = directory / "app.sock"
+    helper = await start_helper(relay_command("--forward", f"127.0.0.1:{port}={uds}"))
+    launch.facts.cleanups.append(lambda: stop_helper(helper))
+    return uds, launch.sandbox.allowing(writable=[directory])
 
 
 async def spawn(
     launch: Launch, target: AppTarget, port: int, log: ServerLog
 ) -> tuple[asyncio.subprocess.Process, asyncio.Task[None]]:
-    """Start uvicorn in its own process group, its output pumped into ``log``.
+    """Start uvicorn (in the sandbox) in its own process group, its output pumped into ``log``.
 
     The process is stopped by the run's cleanups.
     """
-    process = await asyncio.create_subprocess_exec(
-        *uvicorn_argv(launch.python, target, port),
-        cwd=launch.project,
-        env=launch.env,
-        start_new_session=True,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
+    uds, sandbox = await _port_relay(launch, port)
+    argv = uvicorn_argv(launch.python, target, port, uds)
+    process = await spawn_process(argv, launch.project, launch.env, sandbox, merge_stderr=True)
     assert process.stdout is not None  # noqa: S101 - PIPE was requested above
     pump = asyncio.ensure_future(log.pump(process.stdout))
     launch.facts.cleanups.append(lambda: stop_process(process, pump))
@@ -257,7 +299,13 @@ async def migrate(launch: Launch) -> tuple[str, ...]:
     if not (launch.project / "alembic.ini").is_file():
         return ("no alembic.ini: the app was started without migrations",)
     argv = [str(launch.python), "-m", "alembic", "upgrade", "head"]
-    result = await run(argv, cwd=launch.project, env=launch.env, timeout_s=MIGRATE_TIMEOUT_S)
+    result = await run(
+        argv,
+        cwd=launch.project,
+        env=launch.env,
+        timeout_s=MIGRATE_TIMEOUT_S,
+        sandbox=launch.sandbox,
+    )
     if result.ok:
         return ()
     return (f"alembic upgrade head failed before the app started:\n{result.tail(10)}",)
@@ -271,7 +319,8 @@ async def _launch(facts: Facts) -> Launch:
     env["DATABASE_URL"] = await services.fresh_database("server")
     env["PYTHONUNBUFFERED"] = "1"
     logdir = facts.options.workdir / "server"
-    return Launch(facts.project, installed.python, env, logdir, facts)
+    sandbox = services.confine(await project_sandbox(facts))
+    return Launch(facts.project, installed.python, env, logdir, facts, sandbox)
 
 
 def preferred_target(layout: ProjectLayout) -> AppTarget:
@@ -284,7 +333,7 @@ async def serve_alternative(
 ) -> RunningServer:
     """After the preferred target failed, serve another ASGI app or factory that loads."""
     targets = candidate_targets(layout)
-    probed = await probe_targets(launch.python, launch.project, launch.env, targets)
+    probed = await probe_targets(launch.python, launch.project, launch.env, targets, launch.sandbox)
     tried = probed.get(first.target.spec) if first.target else None
     if tried is not None and tried.loads:
         return first  # it imports, so it failed for another reason

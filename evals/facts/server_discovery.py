@@ -14,6 +14,7 @@ from pathlib import Path
 
 from evals.facts.layout import CONTRACT_TARGET, AppTarget, ProjectLayout
 from evals.procs import run
+from evals.sandbox import Sandbox
 
 PROBE_TIMEOUT_S = 120.0
 
@@ -69,11 +70,15 @@ def _result(target: AppTarget, raw: object) -> ProbeResult:
 
 
 async def probe_targets(
-    python: Path, project: Path, env: dict[str, str], targets: list[AppTarget]
+    python: Path,
+    project: Path,
+    env: dict[str, str],
+    targets: list[AppTarget],
+    sandbox: Sandbox | None = None,
 ) -> dict[str, ProbeResult]:
-    """Import each candidate with the project's interpreter; results by ``module:attr``."""
+    """Import each candidate with the project's interpreter (in ``sandbox``), by ``module:attr``."""
     argv = [str(python), "-c", _PROBE, *(t.spec for t in targets)]
-    result = await run(argv, cwd=project, env=env, timeout_s=PROBE_TIMEOUT_S)
+    result = await run(argv, cwd=project, env=env, timeout_s=PROBE_TIMEOUT_S, sandbox=sandbox)
     lines = result.stdout.strip().splitlines()
     try:
         found = json.loads(lines[-1]) if lines else {}

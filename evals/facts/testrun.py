@@ -26,6 +26,7 @@ from evals.facts.services import SERVICES
 from evals.model import Finding
 from evals.procs import ProcResult, run
 from evals.registry import FactKey, provides
+from evals.sandbox import Sandbox, project_sandbox
 
 COVERAGE_RC = Path(__file__).resolve().parent.parent / "toolconfig" / "coveragerc"
 NO_TESTS_COLLECTED = 5
@@ -202,16 +203,24 @@ async def _test_env(facts: Facts) -> dict[str, str]:
     return env
 
 
+async def _sandbox(facts: Facts, scratch: Path) -> Sandbox:
+    """The test run's sandbox: the project and ``scratch`` writable, the services reachable."""
+    services = await facts.get(SERVICES)
+    return services.confine(await project_sandbox(facts, scratch))
+
+
 async def _run_suite(facts: Facts, scratch: Path, env: dict[str, str]) -> ProcResult:
-    """``coverage run ... -m pytest`` in the project copy."""
+    """``coverage run ... -m pytest`` in the project copy, in the sandbox."""
     python = str((await facts.get(INSTALLED_ENV)).python)
     source = (await facts.get(LAYOUT)).package_dir or "."
     argv = [python, "-m", "coverage", "run", f"--rcfile={COVERAGE_RC}", f"--source={source}"]
     argv += ["-m", "pytest"]
     argv += ["-o", "addopts=", "-o", "junit_family=xunit1", "-p", "no:cacheprovider", "-q"]
     argv += [f"--junitxml={scratch / 'junit.xml'}"]
+    sandbox = await _sandbox(facts, scratch)
+    timeout_s = facts.options.timeout_s
     async with machine_load(facts):
-        return await run(argv, cwd=facts.project, env=env, timeout_s=facts.options.timeout_s)
+        return await run(argv, cwd=facts.project, env=env, timeout_s=timeout_s, sandbox=sandbox)
 
 
 async def _coverage_json(facts: Facts, scratch: Path, env: dict[str, str]) -> dict[str, object]:
@@ -219,7 +228,9 @@ async def _coverage_json(facts: Facts, scratch: Path, env: dict[str, str]) -> di
     python = str((await facts.get(INSTALLED_ENV)).python)
     out = scratch / "coverage.json"
     argv = [python, "-m", "coverage", "json", f"--rcfile={COVERAGE_RC}", "-o", str(out), "-q"]
-    await run(argv, cwd=facts.project, env=env, timeout_s=120)
+    await run(
+        argv, cwd=facts.project, env=env, timeout_s=120, sandbox=await _sandbox(facts, scratch)
+    )
     return await asyncio.to_thread(_read_json, out)
 
 
