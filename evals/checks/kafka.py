@@ -56,6 +56,11 @@ KAFKA_ERROR = re.compile(r"^(Kafka\w*Error|Exception|BaseException)$")
 VALIDATORS = frozenset(
     {"model_validate", "model_validate_json", "validate_python", "validate_json", "TypeAdapter"}
 )
+# Methods only a Kafka consumer has: calling one marks the receiver as the consumer.
+CONSUMER_ONLY_METHODS = frozenset(
+    {"getmany", "getone", "subscribe", "seek", "seek_to_committed", "seek_to_beginning"}
+    | {"seek_to_end", "committed", "highwater", "position", "assignment", "last_stable_offset"}
+)
 SENDS = frozenset({"send", "send_and_wait", "send_batch", "publish", "publish_many", "produce"})
 METRICS = frozenset({"Gauge", "Histogram", "Summary", "Counter"})
 LOG_CALLS = frozenset({"debug", "info", "warning", "error", "exception", "log", "set"})
@@ -250,9 +255,34 @@ def consumer_factories(functions: Iterable[FunctionInfo]) -> set[str]:
     }
 
 
+def _consumer_method_receiver(node: ast.AST) -> str:
+    """The receiver of a consumer-only method call (``self._client`` in ``.getmany()``)."""
+    func = node.func if isinstance(node, ast.Call) else None
+    if isinstance(func, ast.Attribute) and func.attr in CONSUMER_ONLY_METHODS:
+        return dotted_name(func.value) or ""
+    return ""
+
+
+def polled_receivers(modules: Iterable[PythonModule]) -> set[str]:
+    """Names/attributes used as a consumer: polled, iterated with ``async for``, or seeked.
+
+    A consumer injected through a constructor parameter (``self._client = client``) is
+    known by what is done with it, whatever it is called.
+    """
+    found: set[str] = set()
+    for module in modules:
+        for node in ast.walk(module.tree) if module.tree else ():
+            if isinstance(node, ast.AsyncFor):
+                found.add(dotted_name(node.iter) or "")
+            else:
+                found.add(_consumer_method_receiver(node))
+    return found - {""}
+
+
 def consumer_targets(modules: Iterable[PythonModule], factories: set[str]) -> set[str]:
-    """Names/attributes assigned a consumer built by one of ``factories``."""
-    targets: set[str] = set()
+    """Names/attributes assigned a consumer built by one of ``factories``, or polled like one."""
+    modules = list(modules)
+    targets: set[str] = polled_receivers(modules)
     for module in modules:
         for node in ast.walk(module.tree) if module.tree else ():
             value: ast.expr | None
@@ -537,12 +567,33 @@ def own_identifier(node: ast.AST) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _calls_any(function: FunctionInfo, names: set[str] | frozenset[str]) -> bool:
+    """Whether the body of ``function`` calls a function or method named in ``names``."""
+    nodes = walk_body(function.node)
+    return any(isinstance(n, ast.Call) and last_name(n.func) in names for n in nodes)
+
+
+def send_names(functions: list[FunctionInfo]) -> set[str]:
+    """:data:`SENDS` plus the project's own functions that send (``deliver`` wrapping ``send``).
+
+    Followed to a fixed point, so a wrapper of a wrapper counts too.
+    """
+    names = set(SENDS)
+    while True:
+        more = {f.name for f in functions if f.name not in names and _calls_any(f, names)}
+        if not more:
+            return names
+        names |= more
+
+
 def dead_letter_senders(functions: Iterable[FunctionInfo]) -> list[FunctionInfo]:
     """Those of ``functions`` that send something while referring to a dead letter topic."""
+    functions = list(functions)
+    senders = send_names(functions)
     found = []
     for function in functions:
         nodes = list(walk_body(function.node))
-        sends = any(isinstance(n, ast.Call) and last_name(n.func) in SENDS for n in nodes)
+        sends = _calls_any(function, senders)
         if sends and any(DLQ.search(name) for name in map(own_identifier, nodes)):
             found.append(function)
     return found

@@ -529,12 +529,78 @@ TOLERATED.append(
 )
 
 
+INJECTED_CONSUMER = """
+import signal
+
+from aiokafka import AIOKafkaConsumer
+
+def build_client(settings):
+    return AIOKafkaConsumer("payments.v1", enable_auto_commit=False)
+
+class Worker:
+    def __init__(self, client):
+        self._client = client
+
+    async def run(self, loop, stop):
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await self._client.start()
+        try:
+            while not stop.is_set():
+                batches = await self._client.getmany(timeout_ms=500)
+                await self._client.commit()
+        finally:
+            await self._client.stop()
+
+def main(settings):
+    return Worker(build_client(settings))
+"""
+TOLERATED.append(
+    pytest.param(
+        "kafka.consumer_shutdown",
+        {**GOOD, "src/app/kafka/consumer.py": INJECTED_CONSUMER},
+        id="consumer-injected-under-another-name-known-by-its-polling",
+    )
+)
+
+
 @pytest.mark.parametrize(("item_id", "files"), TOLERATED)
 async def test_reasonable_variant_passes(
     item_id: str, files: dict[str, str], tmp_path: Path
 ) -> None:
     outcome = await run_check(item_id, tmp_path, files)
     assert outcome.status is Status.PASS, outcome
+
+
+DELIVER_WRAPPER = """
+
+async def deliver(producer, topic, value):
+    await producer.send_and_wait(topic, value)
+"""
+
+
+async def test_dead_letters_sent_through_a_project_wrapper_pass(tmp_path: Path) -> None:
+    consumer = CONSUMER.replace(
+        "await producer.send_and_wait(settings.payments_dlq_topic, record.value)",
+        "await deliver(producer, settings.payments_dlq_topic, record.value)",
+    )
+    files = {**GOOD, "src/app/kafka/consumer.py": consumer + DELIVER_WRAPPER}
+    outcome = await run_check("kafka.dlq", tmp_path, files)
+    assert outcome.status is Status.PASS, outcome
+    no_send = DELIVER_WRAPPER.replace("await producer.send_and_wait(topic, value)", "return None")
+    files["src/app/kafka/consumer.py"] = consumer + no_send
+    outcome = await run_check("kafka.dlq", tmp_path / "b", files)
+    assert outcome.status is Status.FAIL, outcome
+
+
+async def test_injected_consumer_never_stopped_fails(tmp_path: Path) -> None:
+    text = INJECTED_CONSUMER.replace(
+        "            await self._client.stop()\n", "            pass\n"
+    )
+    files = {**GOOD, "src/app/kafka/consumer.py": text}
+    outcome = await run_check("kafka.consumer_shutdown", tmp_path, files)
+    assert outcome.status is Status.FAIL
+    assert "the consumer is not stopped in a finally/shutdown path" in messages(outcome)
 
 
 async def test_factory_consumer_without_commit_or_stop_fails(tmp_path: Path) -> None:
