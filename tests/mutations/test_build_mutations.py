@@ -28,10 +28,12 @@ BUILD_MUTATIONS = [
 @pytest.mark.parametrize("mutation", BUILD_MUTATIONS, ids=str)
 async def test_build_mutation_is_caught_once(mutation: Mutation, tmp_path: Path) -> None:
     """The stale lock fails build.install; the items needing the environment skip with why."""
+    dependents = ["db.migrations", "tests.pass", "api.health", "logging.structured"]
     result = await score_mutation(
-        mutation, tmp_path / "project", tier=Tier.FULL, select=["build.install", "db.migrations"]
+        mutation, tmp_path / "project", tier=Tier.FULL, select=["build.install", *dependents]
     )
     assert_caught(result, mutation)
-    dependent = result.by_id("db.migrations")
-    assert dependent.status is Status.SKIP
-    assert dependent.outcome.reason.startswith("requires build.install, which is fail: ")
+    for item_id in dependents:
+        dependent = result.by_id(item_id)
+        assert dependent.status is Status.SKIP, (item_id, dependent.outcome)
+        assert dependent.outcome.reason.startswith("requires build.install, which is fail: ")
