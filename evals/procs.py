@@ -8,6 +8,7 @@ Captured output never shows the values of the harness's own credential variables
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import time
@@ -22,6 +23,7 @@ READ_CHUNK = 65_536
 # Once the process exited, how long its output pipes may stay open (held by a detached
 # child) before the rest of its group is killed and reading stops.
 DRAIN_GRACE_S = 3.0
+POLL_MAX_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,21 @@ def kill_group(process: asyncio.subprocess.Process) -> None:
         return
 
 
+async def exited(process: asyncio.subprocess.Process, timeout_s: float) -> bool:
+    """Wait until the process itself exited (not its pipes); False after ``timeout_s``.
+
+    ``Process.wait()`` also waits for the output pipes, which a detached child can hold.
+    """
+    deadline = time.monotonic() + timeout_s
+    interval = 0.005
+    while process.returncode is None:
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(min(interval, max(deadline - time.monotonic(), 0)))
+        interval = min(interval * 2, POLL_MAX_S)
+    return True
+
+
 async def _finish_drains(
     drains: asyncio.Future[tuple[None, None]], process: asyncio.subprocess.Process
 ) -> None:
@@ -156,7 +173,14 @@ async def _finish_drains(
         try:
             await asyncio.wait_for(asyncio.shield(drains), DRAIN_GRACE_S)
         except TimeoutError:
-            drains.cancel()  # a detached grandchild keeps the pipe: stop reading
+            await _cancelled(drains)  # a detached grandchild keeps the pipe: stop reading
+
+
+async def _cancelled(future: asyncio.Future[tuple[None, None]]) -> None:
+    """Cancel ``future`` and wait until it is done."""
+    future.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await future
 
 
 async def _wait(
@@ -165,15 +189,13 @@ async def _wait(
     """Wait for the process and its streams; kill its group on timeout. True if it finished."""
     drains = asyncio.gather(out.drain(process.stdout), err.drain(process.stderr))
     try:
-        await asyncio.wait_for(process.wait(), timeout_s)
-    except TimeoutError:
-        kill_group(process)
-        await _finish_drains(drains, process)
-        return False
+        finished = await exited(process, timeout_s)
     except asyncio.CancelledError:
         kill_group(process)  # a cancelled caller must not leave the process running
         drains.cancel()
         raise
+    if not finished:
+        kill_group(process)
     await _finish_drains(drains, process)
     kill_group(process)  # reap background children the project may have left behind
-    return True
+    return finished

@@ -34,7 +34,7 @@ from evals.facts.load_gate import LOAD_GATE, LoadGate
 from evals.facts.server_discovery import candidate_targets, probe_targets
 from evals.facts.services import SERVICES
 from evals.model import Finding
-from evals.procs import kill_group, run
+from evals.procs import exited, kill_group, run
 from evals.procs import spawn as spawn_process
 from evals.registry import FactKey, provides
 from evals.sandbox import (
@@ -206,11 +206,8 @@ async def stop_process(process: asyncio.subprocess.Process, pump: asyncio.Task[N
             os.killpg(process.pid, sig)
         except ProcessLookupError:
             break
-        try:
-            await asyncio.wait_for(process.wait(), STOP_GRACE_S)
+        if await exited(process, STOP_GRACE_S):
             break
-        except TimeoutError:
-            continue
     kill_group(process)  # what the app left in its group (a sandbox is gone with its bwrap)
     try:
         await asyncio.wait_for(asyncio.shield(pump), STOP_GRACE_S)

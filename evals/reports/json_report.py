@@ -52,6 +52,7 @@ def to_dict(result: RunResult) -> dict[str, Any]:
         "command_version": result.command_version,
         "started_at": result.started_at,
         "duration_s": result.duration_s,
+        "sandbox": result.sandbox,
         "summary": {
             "counts": counts(result),
             "gate_failures": [check.id for check in gate_failures(result)],

@@ -118,6 +118,10 @@ def scorecard(result: RunResult) -> Group:
     parts += _detail(
         "Errors: the harness could not evaluate (not scored)", "bold magenta", errors(result)
     )
+    if result.sandbox:
+        unconfined = result.sandbox.startswith("none")
+        style = "bold red" if unconfined else "dim"
+        parts.append(Text(f"Sandbox: {inline(result.sandbox)}", style=style))
     parts.append(_summary(result))
     return Group(*parts)
 
