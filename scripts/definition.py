@@ -17,7 +17,9 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parent.parent
 COMMAND_NAME = "development-backend-python-fastapi"
 SOURCE_RELPATH = Path("commands") / f"{COMMAND_NAME}.md"
-RENDERED_RELPATH = Path(".claude") / "commands" / f"{COMMAND_NAME}.md"
+# The Claude Code plugin is the .claude/ folder: its manifest, the rendered command, nothing else.
+PLUGIN_ROOT_RELPATH = Path(".claude")
+RENDERED_RELPATH = PLUGIN_ROOT_RELPATH / "commands" / f"{COMMAND_NAME}.md"
 CHECKLIST_RELPATH = Path("evals") / "checklist.yaml"
 SOURCE_PATH = REPO_ROOT / SOURCE_RELPATH
 RENDERED_PATH = REPO_ROOT / RENDERED_RELPATH

@@ -12,9 +12,14 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from scripts.definition import RENDERED_RELPATH, SOURCE_RELPATH, split_frontmatter
+from scripts.definition import (
+    PLUGIN_ROOT_RELPATH,
+    RENDERED_RELPATH,
+    SOURCE_RELPATH,
+    split_frontmatter,
+)
 
-PLUGIN_RELPATH = Path(".claude-plugin") / "plugin.json"
+PLUGIN_RELPATH = PLUGIN_ROOT_RELPATH / ".claude-plugin" / "plugin.json"
 MARKETPLACE_RELPATH = Path(".claude-plugin") / "marketplace.json"
 PYPROJECT_RELPATH = Path("pyproject.toml")
 CHANGELOG_RELPATH = Path("CHANGELOG.md")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
-from scripts.definition import RENDERED_RELPATH, REPO_ROOT
+from scripts.definition import PLUGIN_ROOT_RELPATH, RENDERED_RELPATH, REPO_ROOT
 from scripts.versioning import MARKETPLACE_RELPATH, PLUGIN_RELPATH, marketplace_entry
 
 SCHEMAS = REPO_ROOT / "scripts" / "schemas"
@@ -51,19 +52,32 @@ def test_schema_rejects_a_wrongly_typed_manifest() -> None:
     assert list(validator("claude-code-plugin-manifest.json").iter_errors(broken)) != []
 
 
-def test_plugin_commands_point_at_the_flat_rendered_command() -> None:
+def test_plugin_root_is_the_claude_folder_and_loads_its_commands_folder() -> None:
     plugin = load(REPO_ROOT / PLUGIN_RELPATH)
-    commands = plugin["commands"]
-    assert commands == [f"./{RENDERED_RELPATH.as_posix()}"]
-    target = REPO_ROOT / commands[0]
-    assert target.is_file()
-    assert target.parent == REPO_ROOT / ".claude" / "commands"
+    assert PLUGIN_RELPATH.parts[:2] == (PLUGIN_ROOT_RELPATH.as_posix(), ".claude-plugin")
+    # Claude Code 2.1 loads nothing from a `commands` entry naming a file: the default
+    # commands/ folder of the plugin root holds the rendered command instead.
+    assert "commands" not in plugin
+    target = REPO_ROOT / RENDERED_RELPATH
+    assert target.parent == REPO_ROOT / PLUGIN_ROOT_RELPATH / "commands"
     assert "$TECH_DESIGN" not in target.read_text(encoding="utf-8")
 
 
-def test_marketplace_lists_this_repository_as_the_plugin() -> None:
+def test_plugin_root_tracks_only_the_manifest_and_the_rendered_command() -> None:
+    listed = subprocess.run(
+        ["git", "ls-files", "--", PLUGIN_ROOT_RELPATH.as_posix()],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert sorted(listed) == sorted([PLUGIN_RELPATH.as_posix(), RENDERED_RELPATH.as_posix()])
+
+
+def test_marketplace_lists_the_claude_folder_as_the_plugin() -> None:
     plugin = load(REPO_ROOT / PLUGIN_RELPATH)
     entry = marketplace_entry(load(REPO_ROOT / MARKETPLACE_RELPATH), plugin["name"])
-    assert entry["source"] == "./"
-    assert (REPO_ROOT / entry["source"] / PLUGIN_RELPATH).is_file()
+    assert entry["source"] == f"./{PLUGIN_ROOT_RELPATH.as_posix()}"
+    assert (REPO_ROOT / entry["source"] / ".claude-plugin" / "plugin.json").is_file()
+    assert not (REPO_ROOT / ".claude-plugin" / "plugin.json").exists()
     assert entry["description"] == plugin["description"]

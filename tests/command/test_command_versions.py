@@ -39,4 +39,4 @@ def test_a_disagreeing_copy_is_reported(repo_copy: Path) -> None:
     plugin["version"] = "9.9.9"
     plugin_path.write_text(json.dumps(plugin), encoding="utf-8")
     problem = disagreements(collect_versions(repo_copy))
-    assert ".claude-plugin/plugin.json version=9.9.9" in problem
+    assert ".claude/.claude-plugin/plugin.json version=9.9.9" in problem
