@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from evals.sandbox import Sandbox, redact
+from evals.sandbox import Sandbox, TaskGroup, redact
 
 DEFAULT_OUTPUT_CAP = 2_000_000
 READ_CHUNK = 65_536
@@ -24,6 +24,8 @@ READ_CHUNK = 65_536
 # child) before the rest of its group is killed and reading stops.
 DRAIN_GRACE_S = 3.0
 POLL_MAX_S = 0.1
+# The task group of each sandboxed process still running, by pid (see release()).
+_GROUPS: dict[int, TaskGroup] = {}
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,10 @@ async def run(  # noqa: PLR0913 - keyword options of the one subprocess runner
     started = time.monotonic()
     process = await spawn(argv, cwd, env, sandbox)
     out, err = _CappedReader(output_cap), _CappedReader(output_cap)
-    timed_out = not await _wait(process, out, err, timeout_s)
+    try:
+        timed_out = not await _wait(process, out, err, timeout_s)
+    finally:
+        await release(process)
     code = None if timed_out else process.returncode
     truncated = out.truncated or err.truncated
     elapsed = time.monotonic() - started
@@ -124,19 +129,34 @@ async def spawn(
     merge_stderr: bool = False,
 ) -> asyncio.subprocess.Process:
     """Start ``argv`` (in ``sandbox``) as the leader of a new process group, output piped."""
-    if sandbox is not None:
-        argv = sandbox.command(argv, cwd)
-        env = sandbox.environment(env if env is not None else {})
-    return await asyncio.create_subprocess_exec(
-        *argv,
+    group = await asyncio.to_thread(TaskGroup, sandbox.limits) if sandbox is not None else None
+    process = await asyncio.create_subprocess_exec(
+        *(sandbox.command(argv, cwd) if sandbox is not None else argv),
         cwd=cwd,
-        env=dict(env) if env is not None else None,
+        env=sandbox.environment(env or {}) if sandbox is not None else env,
         start_new_session=True,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT if merge_stderr else asyncio.subprocess.PIPE,
-        preexec_fn=sandbox.limits.apply if sandbox is not None else None,
+        preexec_fn=group.enter if group is not None else None,
     )
+    return _track(process, group)
+
+
+def _track(
+    process: asyncio.subprocess.Process, group: TaskGroup | None
+) -> asyncio.subprocess.Process:
+    """Remember ``process``'s task group until :func:`release`."""
+    if group is not None:
+        _GROUPS[process.pid] = group
+    return process
+
+
+async def release(process: asyncio.subprocess.Process) -> None:
+    """Kill what is left of a sandboxed process's task group and delete the group."""
+    group = _GROUPS.pop(process.pid, None)
+    if group is not None:
+        await asyncio.to_thread(group.remove)
 
 
 def kill_group(process: asyncio.subprocess.Process) -> None:

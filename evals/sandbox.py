@@ -17,12 +17,16 @@ captured output as a second line of defence.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import os
 import resource
 import shutil
+import signal
 import sys
 import tempfile
+import time
+import uuid
 from asyncio.subprocess import Process
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +44,7 @@ SANDBOX_TMP = Path("/tmp")  # noqa: S108 - the sandbox's own tmpfs
 RELAY = Path(__file__).resolve().with_name("sandbox_relay.py")
 HARNESS_ROOT = Path(__file__).resolve().parent
 GIB = 1 << 30
+PIDS_ROOT = Path("/sys/fs/cgroup/pids")
 PROBE_TIMEOUT_S = 30.0
 PROBE_ARGS = (
     *("--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"),  # noqa: S108
@@ -112,13 +117,17 @@ class Limits:
         address_space: Bytes of virtual memory of one process.
         file_size: Largest file a process may write, in bytes.
         open_files: Open file descriptors per process.
-        processes: Processes of the user (not enforced by Linux for root).
+        processes: Processes of the user (``RLIMIT_NPROC``; Linux never enforces it for
+            root, whatever the capabilities).
+        tasks: Processes and threads of one sandbox, enforced by a pids cgroup where the
+            harness can create one (:class:`TaskGroup`), for root too.
     """
 
     address_space: int = 8 * GIB
     file_size: int = 2 * GIB
     open_files: int = 4096
     processes: int = 4096
+    tasks: int = 1024
 
     def pairs(self) -> list[tuple[int, int]]:
         """(resource, limit) pairs, core dumps disabled."""
@@ -136,6 +145,53 @@ class Limits:
             _soft, hard = resource.getrlimit(which)
             limit = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
             resource.setrlimit(which, (limit, limit))
+
+
+class TaskGroup:
+    """A pids cgroup (v1) holding one sandbox: caps its tasks, kills what it left behind.
+
+    Best effort: without a writable ``/sys/fs/cgroup/pids`` nothing is capped here (the
+    sandbox's PID namespace still ends every process with the command).
+    """
+
+    def __init__(self, limits: Limits) -> None:
+        """Create the cgroup (``path`` stays None when that is not possible)."""
+        self.limits = limits
+        self.path: Path | None = PIDS_ROOT / f"evals-{uuid.uuid4().hex[:16]}"
+        try:
+            self.path.mkdir()
+        except OSError:
+            self.path = None
+            return
+        try:
+            (self.path / "pids.max").write_text(str(limits.tasks), encoding="ascii")
+        except OSError:
+            self.path.rmdir()
+            self.path = None
+
+    def enter(self) -> None:
+        """Join the cgroup and lower the limits (a ``preexec_fn``: runs in the child)."""
+        if self.path is not None:
+            with contextlib.suppress(OSError):
+                (self.path / "cgroup.procs").write_text(str(os.getpid()), encoding="ascii")
+        self.limits.apply()
+
+    def remove(self) -> None:
+        """SIGKILL every task still in the cgroup, then delete it."""
+        if self.path is None:
+            return
+        for _ in range(50):
+            with contextlib.suppress(OSError, ValueError):
+                for pid in (self.path / "cgroup.procs").read_text(encoding="ascii").split():
+                    os.kill(int(pid), signal.SIGKILL)
+            try:
+                self.path.rmdir()
+            except FileNotFoundError:
+                return
+            except OSError:
+                time.sleep(0.02)
+                continue
+            return
 
 
 @dataclass(frozen=True)
@@ -187,6 +243,8 @@ class Sandbox:
         forwards: TCP ports of the sandbox relayed to the harness's Unix sockets.
         limits: Resource limits of every process.
         note: Why there is no sandbox, or how the network is shared.
+        kept_env: Prefixes of credential-like variables passed on all the same (the
+            installers' index settings, e.g. ``POETRY_HTTP_BASIC_``).
     """
 
     bwrap: Path | None = None
@@ -198,6 +256,7 @@ class Sandbox:
     forwards: tuple[Forward, ...] = ()
     limits: Limits = field(default_factory=Limits)
     note: str = ""
+    kept_env: tuple[str, ...] = ()
 
     @property
     def active(self) -> bool:
@@ -248,7 +307,9 @@ class Sandbox:
 
     def environment(self, env: Mapping[str, str]) -> dict[str, str]:
         """``env`` without credential-like variables, with this sandbox's HOME."""
-        kept = {k: v for k, v in env.items() if not sensitive_name(k)}
+        kept = {
+            k: v for k, v in env.items() if k.startswith(self.kept_env) or not sensitive_name(k)
+        }
         kept["HOME"] = str(self.home)
         return kept
 

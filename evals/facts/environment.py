@@ -232,7 +232,8 @@ def installer_sandbox(base: Sandbox, project: Path, building: Path) -> Sandbox:
     stage = building.with_name(building.name + "-stage")
     writable = (building, stage, cache / "tools", downloads_dir(building))
     readable = (project, *user_configs().values())
-    return base.allowing(writable=writable, readable=readable, network=True)
+    sandbox = base.allowing(writable=writable, readable=readable, network=True)
+    return dataclasses.replace(sandbox, kept_env=INSTALLER_PREFIXES)
 
 
 def _build_env(venv: Path) -> dict[str, str]:

@@ -34,7 +34,7 @@ from evals.facts.load_gate import LOAD_GATE, LoadGate
 from evals.facts.server_discovery import candidate_targets, probe_targets
 from evals.facts.services import SERVICES
 from evals.model import Finding
-from evals.procs import exited, kill_group, run
+from evals.procs import exited, kill_group, release, run
 from evals.procs import spawn as spawn_process
 from evals.registry import FactKey, provides
 from evals.sandbox import (
@@ -209,6 +209,7 @@ async def stop_process(process: asyncio.subprocess.Process, pump: asyncio.Task[N
         if await exited(process, STOP_GRACE_S):
             break
     kill_group(process)  # what the app left in its group (a sandbox is gone with its bwrap)
+    await release(process)
     try:
         await asyncio.wait_for(asyncio.shield(pump), STOP_GRACE_S)
     except TimeoutError:

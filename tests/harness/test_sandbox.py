@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import signal
 import socket
@@ -31,12 +32,15 @@ from evals.procs import ProcResult, run
 from evals.reports import FORMATS, render
 from evals.runner import score_project
 from evals.sandbox import (
+    PIDS_ROOT,
     SANDBOX_HOME,
     SANDBOX_TMP,
     Forward,
+    Limits,
     Sandbox,
     SandboxError,
     SandboxMode,
+    TaskGroup,
     open_sandbox,
     probe_bwrap,
     redact,
@@ -276,6 +280,24 @@ async def test_a_huge_mapping_fails(tmp_path: Path) -> None:
     result = await run(argv, cwd=tmp_path, env={"PATH": "/usr/bin:/bin"}, sandbox=sandbox)
     assert result.returncode != 0
     assert "MemoryError" in result.stderr or "Cannot allocate" in result.stderr
+
+
+async def test_a_fork_bomb_hits_the_task_limit(tmp_path: Path) -> None:
+    sandbox = await make_sandbox(tmp_path)
+    probe = TaskGroup(Limits())
+    if probe.path is None:
+        pytest.skip(f"no pids cgroup can be made under {PIDS_ROOT}")
+    probe.remove()
+    small = dataclasses.replace(sandbox, limits=Limits(tasks=50))
+    script = "for i in $(seq 1 100); do sleep 5 & done; wait"
+    result = await run(["/bin/sh", "-c", script], cwd=tmp_path, timeout_s=30, sandbox=small)
+    assert "fork" in result.stderr.lower(), result.stderr[-300:]
+
+
+def test_installers_keep_their_credentials() -> None:
+    env = {"POETRY_HTTP_BASIC_CORP_PASSWORD": "p", "GITHUB_TOKEN": "t"}
+    kept = Sandbox(kept_env=("POETRY_",)).environment(env)
+    assert "POETRY_HTTP_BASIC_CORP_PASSWORD" in kept and "GITHUB_TOKEN" not in kept
 
 
 async def test_a_timeout_kills_the_whole_sandbox(tmp_path: Path) -> None:
