@@ -50,6 +50,13 @@ PROBE_ARGS = (
     *("--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"),  # noqa: S108
     *("--unshare-net", "--unshare-pid", "--die-with-parent", "--new-session", "true"),
 )
+# The sandbox runs as root without capabilities: root-owned files it can reach must not be
+# writable. bubblewrap leaves /proc/sys writable for root (its write check sees a 0555
+# directory), and sysctls such as kernel.core_pattern check no capability.
+PROC_COVERS = (
+    *("--ro-bind", "/proc/sys", "/proc/sys"),
+    *("--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger"),
+)
 ISOLATION = (
     *("--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"),
     *("--die-with-parent", "--new-session", "--cap-drop", "ALL"),
@@ -287,7 +294,8 @@ class Sandbox:
         if self.bwrap is None:
             return list(argv)
         args = [str(self.bwrap), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-        args += ["--tmpfs", str(SANDBOX_TMP)]
+        args += [*PROC_COVERS, "--tmpfs", str(SANDBOX_TMP)]
+        args += [] if self.network else ["--tmpfs", "/run"]  # host daemons' sockets
         for path in self.masked:
             args += ["--tmpfs", str(path)]
         args += ["--dir", str(self.home)]

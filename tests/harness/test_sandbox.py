@@ -149,7 +149,8 @@ def test_bwrap_command_confines_everything(tmp_path: Path) -> None:
     base = Sandbox(bwrap=Path("/bwrap"), masked=(Path("/root"),))
     argv = base.allowing(writable=[tmp_path]).command(["python", "-V"], tmp_path)
     joined = " ".join(argv)
-    assert "--ro-bind / / --dev /dev --proc /proc --tmpfs /tmp --tmpfs /root" in joined
+    assert "--ro-bind / / --dev /dev --proc /proc --ro-bind /proc/sys /proc/sys" in joined
+    assert "--tmpfs /tmp --tmpfs /run --tmpfs /root" in joined
     assert f"--bind {tmp_path} {tmp_path}" in joined
     for option in ("--unshare-net", "--unshare-pid", "--die-with-parent", "--new-session"):
         assert option in argv
@@ -280,6 +281,14 @@ async def test_a_huge_mapping_fails(tmp_path: Path) -> None:
     result = await run(argv, cwd=tmp_path, env={"PATH": "/usr/bin:/bin"}, sandbox=sandbox)
     assert result.returncode != 0
     assert "MemoryError" in result.stderr or "Cannot allocate" in result.stderr
+
+
+async def test_kernel_settings_and_host_sockets_are_out_of_reach(tmp_path: Path) -> None:
+    sandbox = await make_sandbox(tmp_path)
+    script = "echo evil > /proc/sys/kernel/hostname; ls -A /run; echo done"
+    result = await run(["/bin/sh", "-c", script], cwd=tmp_path, timeout_s=30, sandbox=sandbox)
+    assert "Read-only file system" in result.stderr
+    assert result.stdout == "done\n"  # an empty /run: no host daemon's socket
 
 
 async def test_a_fork_bomb_hits_the_task_limit(tmp_path: Path) -> None:
