@@ -38,6 +38,15 @@ FILENAMES = {"json": "result.json", "markdown": "summary.md", "sarif": "result.s
 TRUE_WORDS = ("true", "1", "yes", "on")
 FALSE_WORDS = ("false", "0", "no", "off", "")
 EXIT_NO_RESULT = 3
+# Workflow command files: only this script writes them. Tools the harness runs would write
+# there too (black appends is_formatted=... to $GITHUB_OUTPUT).
+WORKFLOW_FILES = (
+    "GITHUB_OUTPUT",
+    "GITHUB_STEP_SUMMARY",
+    "GITHUB_ENV",
+    "GITHUB_PATH",
+    "GITHUB_STATE",
+)
 
 
 class CiError(Exception):
@@ -146,6 +155,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def harness_env(env: Mapping[str, str]) -> dict[str, str]:
+    """Return ``env`` without the workflow command files, for the harness and its tools."""
+    return {name: value for name, value in env.items() if name not in WORKFLOW_FILES}
+
+
 def clear_reports(output: Path) -> None:
     """Remove reports a previous run left in ``output``, so none is taken for this run's."""
     for name in FILENAMES.values():
@@ -162,8 +176,8 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     argv = harness_argv(args, resolve(args.path, env), output)
     clear_reports(output)
     print(f"$ {' '.join(argv[1:])}", flush=True)
-    code = subprocess.run(argv, cwd=REPO_ROOT, check=False).returncode  # noqa: S603
-    outputs, code = step_outputs(output, code, parse_flag(args.sarif, "sarif"))
+    scored = subprocess.run(argv, cwd=REPO_ROOT, env=harness_env(env), check=False)  # noqa: S603
+    outputs, code = step_outputs(output, scored.returncode, parse_flag(args.sarif, "sarif"))
     publish(env, outputs)
     return 0 if args.defer_exit else code
 

@@ -82,7 +82,11 @@ def install_client(prefix: Path | None = None) -> Path:
         raise ClientUnavailable("node and npm are needed to install the Claude Code CLI")
     staging = prefix.with_name(f"{prefix.name}.partial-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
-    _npm_install(npm, staging)
+    try:
+        _npm_install(npm, staging)
+    finally:
+        if not _binary(staging).exists():
+            shutil.rmtree(staging, ignore_errors=True)
     if prefix.exists():
         shutil.rmtree(prefix)
     staging.rename(prefix)

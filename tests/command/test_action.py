@@ -24,7 +24,7 @@ import jsonschema
 import pytest
 import yaml
 
-from scripts.ci_score import _parser, harness_argv, main
+from scripts.ci_score import WORKFLOW_FILES, _parser, harness_argv, harness_env, main
 from scripts.definition import REPO_ROOT
 
 ACTION = REPO_ROOT / "action.yml"
@@ -162,7 +162,8 @@ class Runner:
         """Run the shell steps after the harness install; return the last step's exit status."""
         self.outputs["install"] = {"python": sys.executable}
         steps = load_yaml(ACTION)["runs"]["steps"]
-        shell_steps = [step for step in steps if "run" in step and step.get("id") != "install"]
+        skipped = ("install", "userns")  # network; a runner-wide kernel setting
+        shell_steps = [step for step in steps if "run" in step and step.get("id") not in skipped]
         code = 0
         for step in shell_steps:
             code = self.run_step(step)
@@ -259,3 +260,16 @@ def test_matrix_table_collects_every_project(tmp_path: Path) -> None:
     assert "| `alpha` | 100 | ✅ passed | 3 | 0 | 0 | 1 |" in summary
     assert "| `beta` | 62.5 | ❌ failed | 3 | 1 | 0 | 1 |" in summary
     assert "| `gamma` | | ❌ no result |" in summary
+
+
+def test_the_harness_and_its_tools_cannot_write_the_step_outputs() -> None:
+    env = {name: f"/runner/{name}" for name in WORKFLOW_FILES} | {"GITHUB_WORKSPACE": "/w"}
+    assert harness_env(env) == {"GITHUB_WORKSPACE": "/w"}
+    assert "GITHUB_OUTPUT" in WORKFLOW_FILES and "GITHUB_STEP_SUMMARY" in WORKFLOW_FILES
+
+
+def test_user_namespace_step_is_linux_only_and_optional() -> None:
+    steps = {step.get("id"): step for step in load_yaml(ACTION)["runs"]["steps"]}
+    assert "runner.os == 'Linux'" in steps["userns"]["if"]
+    assert "inputs.allow-user-namespaces == 'true'" in steps["userns"]["if"]
+    assert subprocess.run(["bash", "-n", "-c", steps["userns"]["run"]], check=False).returncode == 0
