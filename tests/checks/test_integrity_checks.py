@@ -6,6 +6,7 @@ verdict it must produce.
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -13,7 +14,11 @@ import pytest
 
 from evals.facts.pytest_hooks import addopts_plugins
 from evals.model import Outcome, Status, Tier
+from evals.runner import score_project
 from evals.testing import compute_check
+from tests.harness.fakes import hash_tree
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "projects" / "integrity"
 
 MAKEREPORT = """
 import pytest
@@ -243,3 +248,39 @@ async def test_links_leaving_the_project_are_findings(tmp_path: Path) -> None:
     assert paths == ["everything", "src/app/ghost.py", "src/app/settings.py"]
     assert not any("hunter2" in f.message for f in outcome.findings)
     assert outcome.metrics["escaping_links"] == len(paths)
+
+
+@pytest.mark.slow
+async def test_a_dangling_python_link_is_the_projects_finding_not_a_mypy_error(
+    tmp_path: Path, eval_cache_dir: Path
+) -> None:
+    project = Path(shutil.copytree(FIXTURES / "clean", tmp_path / "project", symlinks=True))
+    (project / "src" / "app" / "ghost.py").symlink_to("missing.py")
+    selected = ["types.mypy", "tests.integrity"]
+    result = await score_project(
+        project, tier=Tier.TOOLCHAIN, select=selected, cache_dir=eval_cache_dir
+    )
+    mypy = result.by_id("types.mypy")
+    assert mypy.status is Status.PASS, (mypy.outcome.reason, mypy.outcome.findings)
+    integrity = result.by_id("tests.integrity").outcome
+    assert integrity.status is Status.FAIL
+    assert [(f.path, f.message) for f in integrity.findings] == [
+        ("src/app/ghost.py", "symbolic link dangling: -> missing.py")
+    ]
+    assert not result.passed
+
+
+@pytest.mark.slow
+@pytest.mark.full
+async def test_a_conftest_that_flips_failures_does_not_get_a_passing_verdict(
+    eval_cache_dir: Path,
+) -> None:
+    project = FIXTURES / "flipped_verdict"
+    before = hash_tree(project)
+    selected = ["tests.pass", "tests.integrity"]
+    result = await score_project(project, tier=Tier.FULL, select=selected, cache_dir=eval_cache_dir)
+    integrity = result.by_id("tests.integrity").outcome
+    assert integrity.status is Status.FAIL, integrity.reason
+    assert ("tests/conftest.py", 10) in {(f.path, f.line) for f in integrity.findings}
+    assert not result.passed
+    assert hash_tree(project) == before
