@@ -273,3 +273,9 @@ def test_user_namespace_step_is_linux_only_and_optional() -> None:
     assert "runner.os == 'Linux'" in steps["userns"]["if"]
     assert "inputs.allow-user-namespaces == 'true'" in steps["userns"]["if"]
     assert subprocess.run(["bash", "-n", "-c", steps["userns"]["run"]], check=False).returncode == 0
+
+
+def test_no_expression_is_pasted_into_a_script() -> None:
+    """Inputs reach the shell through env only, never as text GitHub pastes into a script."""
+    steps = load_yaml(ACTION)["runs"]["steps"]
+    assert [step["name"] for step in steps if "${{" in step.get("run", "")] == []
