@@ -10,7 +10,9 @@ from enum import IntEnum, StrEnum
 # characters (C0, DEL, C1) would inject escape sequences or break documents, and lone
 # surrogates cannot be encoded. Long text keeps newlines and tabs; one-line text (paths,
 # names) shows line breaks as visible escapes so they cannot forge a line.
-_CONTROLS = (*range(0x00, 0x20), *range(0x7F, 0xA0))
+# Bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069) are removed too: they
+# can reorder what a reader sees ("Trojan Source").
+_CONTROLS = (*range(0x00, 0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A))
 _SURROGATES = dict.fromkeys(range(0xD800, 0xE000), "\ufffd")
 _TEXT_TABLE: dict[int, str | None] = {
     **dict.fromkeys(_CONTROLS),
@@ -29,8 +31,9 @@ _LINE_TABLE: dict[int, str | None] = {
     0x2028: "\\u2028",
     0x2029: "\\u2029",
 }
-_UNSAFE_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
-_UNSAFE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_BIDI = "\u202a-\u202e\u2066-\u2069"
+_UNSAFE_TEXT = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029{_BIDI}\ud800-\udfff]")
+_UNSAFE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}\ud800-\udfff]")
 
 
 def clean_text(text: str) -> str:
@@ -41,6 +44,17 @@ def clean_text(text: str) -> str:
     if not isinstance(text, str) or _UNSAFE_TEXT.search(text) is None:
         return text
     return text.translate(_TEXT_TABLE)
+
+
+MAX_TEXT_CHARS = 20_000
+"""Longest message or reason kept: a project's output must not swell every report."""
+
+
+def capped(text: str, limit: int = MAX_TEXT_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was dropped."""
+    if not isinstance(text, str) or len(text) <= limit:
+        return text
+    return f"{text[:limit]}... [{len(text) - limit} more characters not shown]"
 
 
 def clean_line(text: str) -> str:
@@ -112,9 +126,9 @@ class Finding:
 
     def __post_init__(self) -> None:
         """Strip control characters from the message and make the path one line."""
-        object.__setattr__(self, "message", clean_text(self.message))
+        object.__setattr__(self, "message", capped(clean_text(self.message)))
         if self.path is not None:
-            object.__setattr__(self, "path", clean_line(self.path))
+            object.__setattr__(self, "path", capped(clean_line(self.path), 1000))
 
 
 @dataclass(frozen=True)
@@ -135,7 +149,7 @@ class Outcome:
 
     def __post_init__(self) -> None:
         """Strip control characters from the reason and the metrics (a copy is kept)."""
-        object.__setattr__(self, "reason", clean_text(self.reason))
+        object.__setattr__(self, "reason", capped(clean_text(self.reason)))
         if isinstance(self.metrics, dict):
             object.__setattr__(self, "metrics", _clean_metrics(self.metrics))
 

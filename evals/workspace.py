@@ -194,8 +194,10 @@ def copy_tree(source: Path, destination: Path) -> tuple[SkippedLink, ...]:
 
 
 def write_skipped_links(path: Path, links: tuple[SkippedLink, ...]) -> None:
-    """Write ``links`` as the JSON list read by :func:`read_skipped_links`."""
+    """Write ``links`` as the JSON list read by :func:`read_skipped_links` (read-only)."""
+    path.unlink(missing_ok=True)
     path.write_text(json.dumps([asdict(link) for link in links], indent=1), encoding="utf-8")
+    path.chmod(0o444)
 
 
 def read_skipped_links(path: Path) -> tuple[SkippedLink, ...]:

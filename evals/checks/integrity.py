@@ -18,7 +18,10 @@ a hook that can alter what pytest reports:
   ``stats``.
 
 A hook is found by its name or a ``hookimpl(specname=...)``; importing a hook by name or
-naming one in a string (a dynamic definition) counts too. It also fails on every symbolic
+naming one in a string (a dynamic definition) counts too, and so does patching pytest
+itself (``TestReport.outcome = ...``, ``setattr(_pytest.runner, ...)``,
+``monkeypatch.setattr("_pytest....", ...)``). Every Python file of the copy is inspected,
+also under ``build/`` and ``dist/``, which the other checks skip. It also fails on every symbolic
 link the workspace did not copy because it leaves the project or dangles.
 """
 
@@ -48,6 +51,7 @@ STATS_EDITS = REMOVING_METHODS | {"update", "setdefault", "popitem", "append", "
 SKIPPING_MARKS = frozenset({"skip", "skipif", "xfail"})
 EXITS = frozenset({"os._exit", "sys.exit", "pytest.exit", "exit", "quit", "os.kill", "os.abort"})
 REORDERING = frozenset({"sorted", "reversed", "list"})
+PYTEST_MODULES = frozenset({"pytest", "_pytest", "pluggy"})
 Problem = tuple[int, str]
 Inspector = Callable[[FunctionNode], "Problem | None"]
 
@@ -247,6 +251,46 @@ def _references(module: PythonModule) -> Iterator[Finding]:
         yield Finding(what, module.path, string.lineno)
 
 
+def _pytest_names(module: PythonModule) -> set[str]:
+    """Names bound to pytest, _pytest or pluggy (modules or their members) in ``module``."""
+    names: set[str] = set()
+    for node in ast.walk(module.tree) if module.tree else ():
+        if isinstance(node, ast.Import):
+            names |= {a.asname or a.name.split(".")[0] for a in node.names if _is_pytest(a.name)}
+        elif isinstance(node, ast.ImportFrom) and _is_pytest(node.module or ""):
+            names |= {alias.asname or alias.name for alias in node.names}
+    return names
+
+
+def _is_pytest(module: str) -> bool:
+    """Whether ``module`` is pytest's, its internals' or pluggy's."""
+    return module.split(".", maxsplit=1)[0] in PYTEST_MODULES
+
+
+def _patch_target(node: ast.AST, names: set[str]) -> ast.expr | None:
+    """What ``node`` patches when it changes pytest: ``X.attr = ...``, ``setattr(X, ...)``."""
+    if isinstance(node, ast.stmt):
+        stored = [t for t in _targets(node) if isinstance(t, ast.Attribute | ast.Subscript)]
+        return next((t for t in stored if chain(t)[0] in names), None)
+    if isinstance(node, ast.Call) and node.args and dotted_name(node.func) == "setattr":
+        return node.args[0] if chain(node.args[0])[0] in names else None
+    if isinstance(node, ast.Call) and (dotted_name(node.func) or "").endswith("setattr"):
+        first = node.args[0] if node.args else None
+        named = isinstance(first, ast.Constant) and _is_pytest(str(first.value))
+        return first if named else None
+    return None
+
+
+def _patches(module: PythonModule) -> Iterator[Finding]:
+    """Places where ``module`` changes pytest's own code or objects (monkeypatching it)."""
+    names = _pytest_names(module)
+    for node in ast.walk(module.tree) if module.tree and names else ():
+        target = _patch_target(node, names)
+        if target is not None:
+            what = f"patches pytest itself ({ast.unparse(target)[:80]})"
+            yield Finding(what, module.path, getattr(node, "lineno", None))
+
+
 def hook_findings(modules: tuple[PythonModule, ...], plugin_paths: set[str]) -> list[Finding]:
     """Report-altering hooks in ``modules``; conftest and plugin files that do not parse."""
     findings: list[Finding] = []
@@ -255,7 +299,7 @@ def hook_findings(modules: tuple[PythonModule, ...], plugin_paths: set[str]) -> 
         if module.tree is None and plugin:
             why = f"pytest plugin does not parse, its hooks go uninspected: {module.syntax_error}"
             findings.append(Finding(why, module.path))
-        findings += [*_definitions(module), *_references(module)]
+        findings += [*_definitions(module), *_references(module), *_patches(module)]
     return findings
 
 

@@ -3,8 +3,8 @@
 ``PYTEST_PLUGINS`` lists the plugins the project declares: ``pytest_plugins`` in any of
 its modules, ``-p`` in the ``addopts`` of pyproject.toml, pytest.ini, setup.cfg or tox.ini,
 and ``pytest11`` entry points (PEP 621, Poetry, setup.cfg), each resolved to a file of the
-project when it is one. ``HOOK_MODULES`` is every parsed module of the project plus the
-declared plugin files the source walk leaves out (``build/``, ``dist/``), so a hook cannot
+project when it is one. ``HOOK_MODULES`` is every Python file of the copy: the parsed
+modules plus the files the source walk leaves out (``build/``, ``dist/``), so a hook cannot
 hide there. ``SKIPPED_LINKS`` reads the links the workspace did not copy from the record
 :func:`evals.workspace.copy_project` writes at the workspace root (``facts.options.workdir``).
 """
@@ -14,8 +14,8 @@ from __future__ import annotations
 import ast
 import asyncio
 import itertools
+import os
 import shlex
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -191,19 +191,29 @@ def parse_module(project: Path, relative: str) -> PythonModule:
         return PythonModule(relative, source, None, f"{type(exc).__name__}: {exc}")
 
 
-def _unparsed(plugins: tuple[DeclaredPlugin, ...], parsed: set[str]) -> Iterator[str]:
-    """The resolved plugin files not among ``parsed``, each once."""
-    paths = {p.path for p in plugins if p.path is not None and p.path not in parsed}
-    yield from sorted(paths)
+def all_python_files(project: Path) -> list[str]:
+    """Every ``.py`` file of the copy, also under build/ and dist/ (links are not followed)."""
+    found = []
+    for directory, _dirs, names in os.walk(project):
+        base = Path(directory).relative_to(project)
+        found += [(base / name).as_posix() for name in names if name.endswith(".py")]
+    return sorted(found)
+
+
+def _parse_missing(project: Path, plugins: list[str], parsed: set[str]) -> list[PythonModule]:
+    """Parse the declared plugins and other ``.py`` files not among ``parsed``."""
+    paths = {p for p in [*plugins, *all_python_files(project)] if p not in parsed}
+    return [parse_module(project, p) for p in sorted(paths) if (project / p).is_file()]
 
 
 @provides(HOOK_MODULES)
 async def hook_modules(facts: Facts) -> tuple[PythonModule, ...]:
-    """Every module pytest may take hooks from: the project's modules and declared plugins."""
+    """Every module pytest may take hooks from: all of the copy's Python files and plugins."""
     modules = await facts.get(PYTHON_MODULES)
-    extra = list(_unparsed(await facts.get(PYTEST_PLUGINS), {m.path for m in modules}))
-    parsed = await asyncio.to_thread(lambda: [parse_module(facts.project, p) for p in extra])
-    return modules + tuple(parsed)
+    plugins = [p.path for p in await facts.get(PYTEST_PLUGINS) if p.path is not None]
+    parsed = {module.path for module in modules}
+    extra = await asyncio.to_thread(_parse_missing, facts.project, plugins, parsed)
+    return modules + tuple(extra)
 
 
 def _read_record(path: Path) -> tuple[SkippedLink, ...]:

@@ -118,6 +118,19 @@ globals()["pytest_report_teststatus"] = flip
 IMPORTED = """
 from tests.support.hooks import pytest_runtest_makereport
 """
+PATCHED_REPORT = """
+from _pytest.reports import TestReport
+
+TestReport.failed = property(lambda self: False)
+"""
+PATCHED_BY_NAME = """
+import pytest
+
+
+def pytest_configure(config):
+    patcher = pytest.MonkeyPatch()
+    patcher.setattr("_pytest.runner.check_interactive_exception", lambda *args: False)
+"""
 REORDER = """
 import pytest
 
@@ -130,6 +143,7 @@ def pytest_collection_modifyitems(config, items):
 """
 HARMLESS = """
 import pytest
+from _pytest.fixtures import FixtureRequest
 
 
 class Counter:
@@ -151,7 +165,9 @@ def pytest_terminal_summary(terminalreporter):
 
 
 @pytest.fixture
-def value():
+def value(request: FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(request, "param", 1, raising=False)
+    monkeypatch.setattr("os.sep", "/")
     return 1
 """
 FAILING = [
@@ -172,6 +188,8 @@ FAILING = [
     ("specname", SPECNAME, 6),
     ("dynamic definition", DYNAMIC, 7),
     ("imported hook", IMPORTED, 2),
+    ("pytest patched", PATCHED_REPORT, 4),
+    ("pytest patched by name", PATCHED_BY_NAME, 7),
 ]
 
 
@@ -220,6 +238,11 @@ async def test_a_plugin_named_by_addopts_in_pytest_ini_is_found(tmp_path: Path) 
     files = {"pytest.ini": "[pytest]\naddopts = -q -p dist.flip\n", "dist/flip.py": MAKEREPORT}
     outcome = await integrity(write_project(tmp_path, files))
     assert [f.path for f in outcome.findings] == ["dist/flip.py"]
+
+
+async def test_a_hook_in_an_undeclared_build_directory_is_found(tmp_path: Path) -> None:
+    outcome = await integrity(write_project(tmp_path, {"build/lib/hooks.py": TESTSTATUS}))
+    assert [(f.path, f.line) for f in outcome.findings] == [("build/lib/hooks.py", 2)]
 
 
 async def test_an_unparsable_conftest_cannot_be_trusted(tmp_path: Path) -> None:

@@ -298,4 +298,13 @@ def test_huge_blank_runs_collapse_before_the_terminal_wraps_them() -> None:
         result("code.blank", Status.ERROR), outcome=Outcome.errored(f"a{blank}b\n{blank}c")
     )
     assert inline(f"a{blank}b\n{blank}c") == "a b c"
-    assert "a b c" in render_text(run_result(check, passed=False))  # quadratic in Rich before
+    rendered = render_text(run_result(check, passed=False))  # quadratic in Rich before
+    assert "a " in rendered and "characters not shown]" in rendered  # the model caps the reason
+
+
+def test_bidi_overrides_are_removed_and_long_text_is_capped() -> None:
+    finding = Finding("safe\u202eevil\u2066" + "x" * 30_000, path="a\u202eb.py")
+    assert "\u202e" not in finding.message and "\u2066" not in finding.message
+    assert finding.path == "ab.py"
+    assert len(finding.message) < 20_100
+    assert finding.message.endswith("more characters not shown]")
