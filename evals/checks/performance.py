@@ -1,293 +1,207 @@
-"""Check of the running app's latency: p95 sequentially and at 32 concurrent clients."""
+"""Performance of the running app, calibrated against a bare app in the same run.
+
+``perf.throughput`` gates on ratios to a bare FastAPI + asyncpg app served on the same
+machine and database server and measured alternately with the same load generator
+(:mod:`evals.perf`): the project's throughput on its GET by id and its p99 relative to the
+bare app's. ``perf.latency`` keeps the seed's absolute p95 bar, judged only when the bare
+app shows the machine can serve it within :data:`~evals.perf.verdict.BARE_P95_BUDGET_MS`.
+Both items read one measurement (:data:`PERF_RUN`), made while the run's load gate is held
+exclusively.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import math
-import time
-from collections import Counter
-from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+import re
+from dataclasses import dataclass, field, replace
 
 import httpx
 
 from evals.checks.build import INSTALL_ITEM
-from evals.context import CheckContext, FactNotApplicable
-from evals.facts.openapi import OPENAPI, JsonObject, operations, resolve_by_id_paths
-from evals.facts.server import LIVE_SERVER
+from evals.context import CheckContext, FactNotApplicable, Facts
+from evals.facts.openapi import (
+    OPENAPI,
+    ByIdPaths,
+    JsonObject,
+    by_id_gets,
+    collection_path,
+    find_op,
+    operations,
+    resolve_by_id_paths,
+)
+from evals.facts.server import LIVE_SERVER, RunningServer
+from evals.facts.services import SERVICES, libpq_url
 from evals.model import Finding, Outcome
-from evals.registry import check
+from evals.perf.bare import BareAppError, BareServer, start_bare
+from evals.perf.calibrate import Calibration, Settings, calibrate
+from evals.perf.client import parse_head, percentile, read_body
+from evals.perf.loadgen import LoadGeneratorError, generator_name
+from evals.perf.verdict import latency_outcome, throughput_outcome
+from evals.registry import FactKey, check, provides
+from evals.sandbox import project_sandbox
 
-SEQUENTIAL_REQUESTS = 200
-CLIENTS = 32
-REQUESTS_PER_CLIENT = 25
-WARMUP_ROUNDS = 3
+__all__ = [  # the lean client's helpers stay importable from here
+    "PERF_RUN",
+    "PerfRun",
+    "latency",
+    "parse_head",
+    "percentile",
+    "read_body",
+    "throughput",
+]
+
 REQUEST_TIMEOUT_S = 30.0
-HEALTH_PATHS = ("/health/live", "/health/ready")
-SERVER_ERROR = 500
+HEALTH_PATHS = ("/health/live", "/health/ready", "/health")
 CLIENT_ERROR = 400
-MAX_HEAD = 1 << 20
-
-
-def percentile(values: list[float], pct: float) -> float:
-    """The nearest-rank ``pct`` percentile of ``values`` (0.0 for no values)."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    rank = max(1, math.ceil(pct / 100.0 * len(ordered)))
-    return ordered[rank - 1]
+DEFAULT_P99_RATIO = 5.0
+P99_LIMIT = re.compile(r"p99\s*<=\s*([0-9.]+)\s*x")
 
 
 @dataclass
-class Measurement:
-    """Latencies and failures of a batch of requests.
+class PerfRun:
+    """The run's one calibrated load measurement.
 
     Attributes:
-        latencies_ms: One entry per answered request.
-        by_path: The same latencies grouped by path.
-        failures: ``GET path -> status or error`` counts for 5xx and transport errors.
-        elapsed_s: Wall-clock time of the batch.
+        calibration: The measurement, when it could be made.
+        problem: Why the harness could not measure (an error for both items).
+        failure: Why the project could not be measured (a failure for both items).
+        findings: Details of ``failure`` (paths that answered 5xx).
+        notes: How the project's paths were found.
     """
 
-    latencies_ms: list[float] = field(default_factory=list)
-    by_path: dict[str, list[float]] = field(default_factory=dict)
-    failures: Counter[str] = field(default_factory=Counter)
-    elapsed_s: float = 0.0
-
-    @property
-    def requests(self) -> int:
-        """Requests sent."""
-        return len(self.latencies_ms) + sum(self.failures.values())
+    calibration: Calibration | None = None
+    problem: str = ""
+    failure: str = ""
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
-class LoadConnection:
-    """A lean keep-alive HTTP/1.1 connection for load generation.
-
-    The harness shares the machine's cores with the app, so the load generator must cost
-    far less per request than a full-featured client (httpx spends about 2 ms of CPU per
-    request, which the app would otherwise get): it writes a minimal GET and reads the
-    status, headers and body (Content-Length or chunked).
-    """
-
-    def __init__(self, base_url: str) -> None:
-        """Prepare a connection to ``base_url`` (``http://host:port``); opened on first use."""
-        parts = urlsplit(base_url)
-        self.host = parts.hostname or "127.0.0.1"
-        self.port = parts.port or 80
-        self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
-
-    async def get(self, path: str) -> int:
-        """Send ``GET path`` and read the whole response; returns its status code.
-
-        Raises:
-            OSError: If the connection fails.
-            ValueError: If the response is not HTTP/1.1.
-            asyncio.IncompleteReadError: If the app closes the connection mid-response.
-        """
-        if self._streams is None:
-            self._streams = await asyncio.open_connection(self.host, self.port, limit=MAX_HEAD)
-        reader, writer = self._streams
-        writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n\r\n".encode("latin-1"))
-        await writer.drain()
-        status, headers = parse_head(await reader.readuntil(b"\r\n\r\n"))
-        await read_body(reader, headers)
-        if headers.get("connection", "").lower() == "close":
-            await self.close()
-        return status
-
-    async def close(self) -> None:
-        """Close the connection (a later request reconnects)."""
-        if self._streams is not None:
-            writer = self._streams[1]
-            self._streams = None
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
+PERF_RUN: FactKey[PerfRun] = FactKey("perf_run")
 
 
-def parse_head(head: bytes) -> tuple[int, dict[str, str]]:
-    """The status code and lower-cased headers of a response head.
-
-    Raises:
-        ValueError: If the status line is malformed.
-    """
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split(" ", 2)[1])
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        if name:
-            headers[name.strip().lower()] = value.strip()
-    return status, headers
+def p99_ratio_limit(unit: str | None) -> float:
+    """The p99 ratio limit written in the item's unit (``... p99 <= 5x bare``), else 5."""
+    match = P99_LIMIT.search(unit or "")
+    return float(match.group(1)) if match else DEFAULT_P99_RATIO
 
 
-async def read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> None:
-    """Read (and discard) a response body framed by Content-Length or chunked encoding."""
-    if "content-length" in headers:
-        await reader.readexactly(int(headers["content-length"]))
-        return
-    if headers.get("transfer-encoding", "").lower() != "chunked":
-        return
-    while size := int((await reader.readuntil(b"\r\n")).split(b";")[0].strip(), 16):
-        await reader.readexactly(size + 2)
-    while (await reader.readuntil(b"\r\n")) != b"\r\n":
-        continue
+def path_candidates(doc: JsonObject, by_id: ByIdPaths) -> dict[str, list[str]]:
+    """Candidate paths by kind: filled GET-by-id paths, their collections, health."""
+    ops = operations(doc)
+    collections = []
+    for op in by_id_gets(ops):
+        if op.label in by_id.paths:
+            listing = find_op(ops, "GET", collection_path(op))
+            collections += [listing.path] if listing and listing.parameterless else []
+    return {"by_id": list(by_id.paths.values()), "list": collections, "health": [*HEALTH_PATHS]}
 
 
-async def timed_get(connection: LoadConnection, path: str, into: Measurement) -> int | None:
-    """GET ``path``, recording its latency, or a failure for a 5xx or a transport error."""
-    started = time.perf_counter()
-    try:
-        async with asyncio.timeout(REQUEST_TIMEOUT_S):
-            status = await connection.get(path)
-    except (OSError, ValueError, IndexError, TimeoutError, asyncio.IncompleteReadError) as exc:
-        await connection.close()
-        into.failures[f"GET {path} -> {type(exc).__name__}"] += 1
-        return None
-    if status >= SERVER_ERROR:
-        into.failures[f"GET {path} -> {status}"] += 1
-        return status
-    elapsed_ms = (time.perf_counter() - started) * 1000.0
-    into.latencies_ms.append(elapsed_ms)
-    into.by_path.setdefault(path, []).append(elapsed_ms)
-    return status
-
-
-async def sequential(base_url: str, paths: list[str], count: int) -> Measurement:
-    """``count`` requests one at a time on one connection, cycling through ``paths``."""
-    result = Measurement()
-    connection = LoadConnection(base_url)
-    started = time.perf_counter()
-    for index in range(count):
-        await timed_get(connection, paths[index % len(paths)], result)
-    result.elapsed_s = time.perf_counter() - started
-    await connection.close()
-    return result
-
-
-async def concurrent(base_url: str, paths: list[str], clients: int, each: int) -> Measurement:
-    """``clients`` concurrent connections sending ``each`` requests, cycling through ``paths``."""
-    result = Measurement()
-
-    async def loop(offset: int) -> None:
-        connection = LoadConnection(base_url)
-        for index in range(each):
-            await timed_get(connection, paths[(offset + index) % len(paths)], result)
-        await connection.close()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(loop(offset) for offset in range(clients)))
-    result.elapsed_s = time.perf_counter() - started
-    return result
-
-
-def candidate_paths(doc: JsonObject, by_id: dict[str, str]) -> list[str]:
-    """Health paths, parameterless GETs and filled GET-by-id paths, without duplicates."""
-    paths = list(HEALTH_PATHS)
-    paths += [op.path for op in operations(doc) if op.method == "GET" and op.parameterless]
-    paths += list(by_id.values())
-    return list(dict.fromkeys(paths))
-
-
-async def usable_paths(
-    base_url: str, candidates: list[str], warmup: Measurement
-) -> tuple[list[str], list[str]]:
-    """Candidates that answer below 400 (5xx are recorded in ``warmup``) and notes on others."""
-    usable, notes = [], []
-    connection = LoadConnection(base_url)
+async def first_answering(
+    client: httpx.AsyncClient, candidates: list[str], notes: list[Finding]
+) -> str | None:
+    """The first of ``candidates`` answering below 400; 5xx answers become findings."""
     for path in candidates:
-        status = await timed_get(connection, path, warmup)
-        if status is not None and status < CLIENT_ERROR:
-            usable.append(path)
-        elif status is not None and status < SERVER_ERROR:
-            notes.append(f"GET {path} answered {status}: left out of the measurement")
-    await connection.close()
-    return usable, notes
+        try:
+            status = (await client.get(path)).status_code
+        except httpx.HTTPError as exc:
+            notes.append(Finding(f"GET {path} -> {type(exc).__name__}"))
+            continue
+        if status < CLIENT_ERROR:
+            return path
+        if status >= httpx.codes.INTERNAL_SERVER_ERROR:
+            notes.append(Finding(f"GET {path} -> {status}"))
+    return None
 
 
-async def _document(ctx: CheckContext) -> JsonObject:
+async def project_paths(server: RunningServer, doc: JsonObject) -> tuple[dict[str, str], PerfRun]:
+    """The project's paths to measure by kind (GET by id first) and notes on finding them."""
+    run = PerfRun()
+    async with server.gate.shared(), server.client(REQUEST_TIMEOUT_S) as client:
+        by_id = await resolve_by_id_paths(client, doc) if doc else ByIdPaths()
+        run.notes = by_id.notes + [f"{k} not measured: {v}" for k, v in by_id.unfilled.items()]
+        found = {}
+        for kind, candidates in path_candidates(doc, by_id).items():
+            path = await first_answering(client, candidates, run.findings)
+            if path is not None:
+                found[kind] = path
+    return found, run
+
+
+async def _document(facts: Facts) -> JsonObject:
     """The OpenAPI document, or an empty one (health paths only) when there is none."""
     try:
-        return await ctx.fact(OPENAPI)
+        return await facts.get(OPENAPI)
     except FactNotApplicable:
         return {}
 
 
-def _failure_findings(*batches: Measurement) -> list[Finding]:
-    """One finding per failing ``GET path -> status`` with its count."""
-    total: Counter[str] = Counter()
-    for batch in batches:
-        total.update(batch.failures)
-    return [Finding(f"{what} ({count}x)") for what, count in total.most_common()]
+async def _bare(facts: Facts) -> BareServer:
+    """Start the bare app on a fresh database of the run's database server."""
+    services = await facts.get(SERVICES)
+    dsn = libpq_url(await services.fresh_database("bare"))
+    relayed = (await project_sandbox(facts)).active
+    return await start_bare(dsn, facts.options.workdir / "perf" / "bare.log", relayed)
 
 
-def _metrics(seq: Measurement, conc: Measurement, endpoints: int) -> dict[str, float | int]:
-    """The figures recorded in the report."""
-    rps = conc.requests / conc.elapsed_s if conc.elapsed_s else 0.0
-    return {
-        "p95_sequential_ms": round(percentile(seq.latencies_ms, 95), 1),
-        "p95_concurrent_ms": round(percentile(conc.latencies_ms, 95), 1),
-        "p50_concurrent_ms": round(percentile(conc.latencies_ms, 50), 1),
-        "p99_concurrent_ms": round(percentile(conc.latencies_ms, 99), 1),
-        "requests_per_s_concurrent": round(rps, 1),
-        "requests": seq.requests + conc.requests,
-        "endpoints": endpoints,
-        "clients": CLIENTS,
-    }
+async def _measure(facts: Facts, server: RunningServer, paths: dict[str, str]) -> Calibration:
+    """Start the bare app and measure both with the gate held exclusively."""
+    bare = await _bare(facts)
+    try:
+        async with server.gate.exclusive():
+            project = (server.base_url, paths)
+            target = (bare.base_url, bare.path)
+            result = await calibrate(generator_name(), target, project, Settings.from_env())
+    finally:
+        await bare.stop()
+    result.relayed = bare.relayed
+    return result
 
 
-def slowest(conc: Measurement, count: int = 2) -> str:
-    """The ``count`` paths with the highest concurrent p95, e.g. ``GET /a p95 210 ms``."""
-    p95s = {path: percentile(values, 95) for path, values in conc.by_path.items()}
-    ranked = sorted(p95s.items(), key=lambda item: item[1], reverse=True)[:count]
-    return ", ".join(f"GET {path} p95 {value:.0f} ms" for path, value in ranked)
+@provides(PERF_RUN)
+async def perf_run(facts: Facts) -> PerfRun:
+    """Find the project's paths, then measure it against the bare app (module docstring)."""
+    server = await facts.get(LIVE_SERVER)
+    paths, run = await project_paths(server, await _document(facts))
+    if not paths:
+        run.failure = "no endpoint to measure answered below 400"
+        return run
+    try:
+        run.calibration = await _measure(facts, server, paths)
+    except (BareAppError, LoadGeneratorError, OSError) as exc:
+        run.problem = f"the calibrated measurement could not run: {exc}"
+    return run
 
 
-def verdict(
-    threshold: float, seq: Measurement, conc: Measurement, paths: list[str], notes: list[str]
-) -> Outcome:
-    """Fail on server errors or a concurrent p95 at or above ``threshold`` ms."""
-    metrics = _metrics(seq, conc, len(paths))
-    findings = _failure_findings(seq, conc) + [Finding(n) for n in notes]
-    p95 = float(metrics["p95_concurrent_ms"])
-    if seq.failures or conc.failures:
-        return Outcome.failed("requests failed under load", findings, **metrics)
-    if p95 >= threshold:
-        reason = f"p95 at {CLIENTS} concurrent clients is {p95:g} ms (>= {threshold:g} ms)"
-        findings.insert(0, Finding(f"slowest under load: {slowest(conc)}"))
-        return Outcome.failed(reason, findings, **metrics)
-    measured = "measured " + ", ".join(paths)
-    return Outcome.passed("; ".join([measured, *notes]), **metrics)
+def with_notes(outcome: Outcome, notes: list[str]) -> Outcome:
+    """``outcome`` with how the project's paths were found appended to its reason."""
+    return replace(outcome, reason="; ".join([outcome.reason, *notes])) if notes else outcome
 
 
-async def measured_paths(
-    client: httpx.AsyncClient, doc: JsonObject, warmup: Measurement
-) -> tuple[list[str], list[str]]:
-    """The paths to measure (ids filled from list responses) and notes on how they were found."""
-    by_id = await resolve_by_id_paths(client, doc) if doc else None
-    filled = by_id.paths if by_id else {}
-    base_url = str(client.base_url).rstrip("/")
-    paths, notes = await usable_paths(base_url, candidate_paths(doc, filled), warmup)
-    if by_id:
-        notes = by_id.notes + [f"{k} not measured: {v}" for k, v in by_id.unfilled.items()] + notes
-    return paths, notes
+async def _perf_run(ctx: CheckContext) -> PerfRun | Outcome:
+    """The run's measurement, or the outcome when there is none."""
+    run = await ctx.fact(PERF_RUN)
+    if run.failure:
+        return Outcome.failed(run.failure, [*run.findings, *(Finding(n) for n in run.notes)])
+    if run.problem or run.calibration is None:
+        return Outcome.errored(run.problem or "no measurement")
+    return run
 
 
 @check("perf.latency", requires=(INSTALL_ITEM,))
 async def latency(ctx: CheckContext) -> Outcome:
-    """p95 latency at 32 concurrent clients is under the threshold, with no server errors."""
-    server = await ctx.fact(LIVE_SERVER)
-    doc = await _document(ctx)
-    warmup = Measurement()
-    async with server.gate.exclusive():
-        async with server.client(REQUEST_TIMEOUT_S) as client:
-            paths, notes = await measured_paths(client, doc, warmup)
-        if not paths:
-            findings = _failure_findings(warmup) + [Finding(n) for n in notes]
-            return Outcome.failed("no endpoint to measure answered below 400", findings)
-        await concurrent(server.base_url, paths, CLIENTS, WARMUP_ROUNDS)
-        seq = await sequential(server.base_url, paths, SEQUENTIAL_REQUESTS)
-        conc = await concurrent(server.base_url, paths, CLIENTS, REQUESTS_PER_CLIENT)
-    seq.failures.update(warmup.failures)
-    return verdict(ctx.threshold, seq, conc, paths, notes)
+    """p95 of every measured path at 64 connections is under the threshold (calibrated)."""
+    run = await _perf_run(ctx)
+    if isinstance(run, Outcome):
+        return run
+    assert run.calibration is not None  # noqa: S101 - _perf_run returns an outcome otherwise
+    return with_notes(latency_outcome(run.calibration, ctx.threshold), run.notes)
+
+
+@check("perf.throughput", requires=(INSTALL_ITEM,))
+async def throughput(ctx: CheckContext) -> Outcome:
+    """Throughput and p99 of GET by id relative to a bare FastAPI + asyncpg app."""
+    run = await _perf_run(ctx)
+    if isinstance(run, Outcome):
+        return run
+    assert run.calibration is not None  # noqa: S101 - _perf_run returns an outcome otherwise
+    limit = p99_ratio_limit(ctx.item.unit)
+    return with_notes(throughput_outcome(run.calibration, ctx.threshold, limit), run.notes)

@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     api_workers: int = Field(default=1, ge=1)
 
     database_url: SecretStr
-    db_pool_size: int = Field(default=20, ge=1)
+    db_pool_size: int = Field(default=64, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
     db_pool_timeout: float = Field(default=5.0, gt=0)
     db_pool_recycle: int = Field(default=1800, ge=-1)

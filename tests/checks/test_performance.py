@@ -1,0 +1,273 @@
+"""The calibrated performance gate: ratios, load generators, saturation and machine load."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from evals.checklist import load_checklist
+from evals.checks.performance import DEFAULT_P99_RATIO, p99_ratio_limit
+from evals.model import Status, Tier
+from evals.perf.calibrate import (
+    BARE,
+    Calibration,
+    Figures,
+    Segment,
+    Settings,
+    ratios,
+    saturation_problem,
+)
+from evals.perf.loadgen import (
+    LoadGeneratorError,
+    Sample,
+    merge_pyload,
+    parse_wrk,
+    run_pyload,
+    run_wrk,
+)
+from evals.perf.stress_check import cpu_hog, slow_service
+from evals.perf.verdict import BARE_P95_BUDGET_MS, latency_outcome, throughput_outcome
+from evals.runner import score_project
+from tests.mutations.helpers import copy_reference
+
+# Captured from `wrk -t2 -c64 -d3s --latency -s report.lua` (evals.perf.loadgen.WRK_SCRIPT).
+WRK_SAMPLE = """\
+Running 3s test @ http://127.0.0.1:18765/items/1
+  2 threads and 64 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     1.61ms    2.04ms  25.17ms   88.79%
+    Req/Sec    27.60k    11.20k   52.34k    63.33%
+  Latency Distribution
+     50%    0.87ms
+     75%    1.63ms
+     90%    3.93ms
+     99%   10.58ms
+  165278 requests in 3.03s, 13.08MB read
+Requests/sec:  54547.72
+Transfer/sec:      4.32MB
+"""
+WRK_SAMPLE += (
+    'EVALS_WRK {"requests": 165278, "duration_us": 3029971, "p50_us": 871, "p95_us": 5813,'
+    ' "p99_us": 10584, "connect": 0, "read": 0, "write": 0, "status": 0, "timeout": 0}\n'
+)
+SETTINGS = Settings(connections=64, duration_s=3.0, warmup_s=1.0, rounds=2)
+
+
+def sample(rps: float, p95: float = 10.0, p99: float = 20.0, errors: int = 0) -> Sample:
+    """A 3 s sample with ``rps`` answered requests per second."""
+    return Sample(ok=int(rps * 3), errors=errors, duration_s=3.0, p50_ms=p95 / 2, p95_ms=p95,
+                  p99_ms=p99)  # fmt: skip
+
+
+def calibration(bare: Sample, project: Sample, doubled: Sample | None = None) -> Calibration:
+    """Two rounds of ``bare`` and ``project`` (GET by id), then ``doubled`` (bare, 2x)."""
+    cal = Calibration("wrk", SETTINGS, {"by_id": "/orders/1", "health": "/health/live"})
+    for number in (1, 2):
+        cal.segments.append(Segment(BARE, "/items/1", number, 64, 0.5, bare))
+        cal.segments.append(Segment("by_id", "/orders/1", number, 64, 0.5, project))
+        cal.segments.append(Segment("health", "/health/live", number, 64, 0.5, sample(9000)))
+    cal.saturation = Segment(BARE, "/items/1", 0, 128, 0.5, doubled or bare)
+    return cal
+
+
+def test_ratios_are_project_over_bare() -> None:
+    project = Figures(rps=1500.0, p50_ms=10.0, p95_ms=20.0, p99_ms=40.0, errors=0)
+    bare = Figures(rps=5000.0, p50_ms=5.0, p95_ms=8.0, p99_ms=10.0, errors=0)
+    assert ratios(project, bare) == pytest.approx((0.3, 4.0))
+    assert ratios(project, Figures(0.0, 0.0, 0.0, 0.0, 0)) == (0.0, float("inf"))
+
+
+def test_figures_average_the_rounds() -> None:
+    cal = calibration(sample(4000), sample(2000))
+    cal.segments[0] = Segment(BARE, "/items/1", 1, 64, 0.5, sample(6000, p99=30.0))
+    assert cal.figures(BARE).rps == pytest.approx(5000.0)
+    assert cal.figures(BARE).p99_ms == pytest.approx(25.0)
+    assert cal.ratios() == pytest.approx((0.4, 0.8))
+
+
+def test_wrk_summary_is_parsed() -> None:
+    parsed = parse_wrk(WRK_SAMPLE)
+    assert (parsed.ok, parsed.errors) == (165278, 0)
+    assert parsed.rps == pytest.approx(54548, abs=1)
+    assert (parsed.p50_ms, parsed.p99_ms) == (0.871, 10.584)
+    assert 0 < parsed.p50_ms <= parsed.p95_ms <= parsed.p99_ms
+    assert parsed.duration_s == pytest.approx(3.0, abs=0.2)
+
+
+def test_wrk_status_errors_are_not_throughput() -> None:
+    line = (
+        'EVALS_WRK {"requests": 3000, "duration_us": 2000000, "p50_us": 1000, "p95_us": 2000,'
+        ' "p99_us": 3000, "connect": 1, "read": 2, "write": 0, "status": 1000, "timeout": 3}'
+    )
+    parsed = parse_wrk("Running 2s test\n" + line + "\n")
+    assert (parsed.ok, parsed.errors, parsed.rps) == (2000, 1006, 1000.0)
+    assert (parsed.p50_ms, parsed.p95_ms, parsed.p99_ms) == (1.0, 2.0, 3.0)
+
+
+def test_wrk_output_without_summary_is_an_error() -> None:
+    with pytest.raises(LoadGeneratorError, match="no summary"):
+        parse_wrk("unable to connect to 127.0.0.1:1 Connection refused\n")
+
+
+def test_python_generator_outputs_are_merged() -> None:
+    one = '{"latencies_ms": [1.0, 2.0, 3.0], "errors": 1, "elapsed_s": 2.0, "cpu_s": 1.0}'
+    two = '{"latencies_ms": [4.0], "errors": 0, "elapsed_s": 2.0, "cpu_s": 1.9}'
+    merged = merge_pyload([one, two])
+    assert (merged.ok, merged.errors, merged.rps, merged.p50_ms) == (4, 1, 2.0, 2.0)
+    assert merged.generator_cpu == pytest.approx(0.95)
+
+
+def test_saturated_generator_passes_the_saturation_check() -> None:
+    assert saturation_problem([5000.0, 4600.0], sample(5400)) == ""
+
+
+def test_throughput_rising_with_connections_means_no_saturation() -> None:
+    problem = saturation_problem([5000.0, 4600.0], sample(6000))
+    assert "did not saturate" in problem
+    assert "5000 to 6000" in problem
+
+
+def test_pegged_python_generator_means_no_saturation() -> None:
+    pegged = Sample(ok=15000, errors=0, duration_s=3.0, p50_ms=1, p95_ms=2, p99_ms=3,
+                    generator_cpu=0.97)  # fmt: skip
+    assert "pegged" in saturation_problem([5000.0], pegged)
+
+
+def test_throughput_gate_passes_a_fast_project() -> None:
+    outcome = throughput_outcome(calibration(sample(5000), sample(3500, p99=30.0)), 0.3, 5.0)
+    assert outcome.status is Status.PASS, outcome.reason
+    assert outcome.metrics["throughput_ratio"] == pytest.approx(0.7)
+    assert outcome.metrics["p99_ratio"] == pytest.approx(1.5)
+    assert outcome.metrics["generator"] == "wrk"
+    assert outcome.metrics["load_avg_bare_1"] == pytest.approx(0.5)
+    assert "throughput 0.70x bare" in outcome.reason
+    assert "wrk, 64 connections" in outcome.reason
+
+
+def test_throughput_gate_fails_low_throughput() -> None:
+    outcome = throughput_outcome(calibration(sample(5000), sample(800, p99=60.0)), 0.3, 5.0)
+    assert outcome.status is Status.FAIL
+    assert "throughput 0.16x bare (>= 0.3x)" in outcome.reason
+
+
+def test_throughput_gate_fails_a_long_tail() -> None:
+    outcome = throughput_outcome(calibration(sample(5000), sample(4000, p99=870.0)), 0.3, 5.0)
+    assert outcome.status is Status.FAIL
+    assert "p99 43.5x bare (<= 5x)" in outcome.reason
+
+
+def test_throughput_gate_fails_on_errors_under_load() -> None:
+    outcome = throughput_outcome(calibration(sample(5000), sample(4000, errors=3)), 0.3, 5.0)
+    assert outcome.status is Status.FAIL
+    assert "6 errors under load" in outcome.findings[0].message  # 3 in each round
+
+
+def test_unsaturated_generator_is_an_error_never_a_pass() -> None:
+    cal = calibration(sample(5000), sample(4000), doubled=sample(7000))
+    for outcome in (throughput_outcome(cal, 0.3, 5.0), latency_outcome(cal, 200.0)):
+        assert outcome.status is Status.ERROR
+        assert "did not saturate" in outcome.reason
+        assert outcome.metrics["bare_rps_2x"] == pytest.approx(7000.0)
+
+
+def test_latency_is_judged_on_a_quiet_machine() -> None:
+    cal = calibration(sample(5000, p95=12.0), sample(3000, p95=250.0, p99=300.0))
+    outcome = latency_outcome(cal, 200.0)
+    assert outcome.status is Status.FAIL
+    assert "p95 of GET /orders/1 at 64 connections is 250.0 ms (>= 200 ms)" in outcome.reason
+    quiet = latency_outcome(calibration(sample(5000, p95=12.0), sample(3000, p95=30.0)), 200.0)
+    assert quiet.status is Status.PASS, quiet.reason
+
+
+def test_loaded_machine_cannot_judge_absolute_latency() -> None:
+    loaded = sample(3000, p95=BARE_P95_BUDGET_MS + 17.4, p99=90.0)
+    outcome = latency_outcome(calibration(loaded, sample(2000, p95=90.0, p99=120.0)), 200.0)
+    assert outcome.status is Status.ERROR
+    assert outcome.reason.startswith(
+        "machine too loaded to judge absolute latency: bare p95 67.4 ms"
+    )
+
+
+def test_checklist_records_both_ratio_thresholds() -> None:
+    item = load_checklist().get("perf.throughput")
+    assert item.threshold == pytest.approx(0.3)
+    assert p99_ratio_limit(item.unit) == pytest.approx(5.0)
+    assert p99_ratio_limit("x bare") == DEFAULT_P99_RATIO
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVALS_PERF_CONNECTIONS", "32")
+    monkeypatch.setenv("EVALS_PERF_ROUNDS", "1")
+    monkeypatch.setenv("EVALS_PERF_SEGMENT_S", "nonsense")
+    settings = Settings.from_env()
+    assert (settings.connections, settings.rounds, settings.duration_s) == (32, 2, 3.0)
+
+
+async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """A keep-alive HTTP/1.1 server answering every request with a small JSON body."""
+    body = b'{"ok": true}'
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n"
+    try:
+        while await reader.readuntil(b"\r\n\r\n"):
+            writer.write(head + body)
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        writer.close()
+
+
+@contextlib.asynccontextmanager
+async def tiny_server() -> AsyncIterator[str]:
+    """The base URL of :func:`_answer` on a free port, served in the test's event loop."""
+    server = await asyncio.start_server(_answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        yield f"http://127.0.0.1:{port}"
+
+
+async def test_python_generator_runs_in_separate_processes() -> None:
+    async with tiny_server() as url:
+        measured = await run_pyload(url, "/items/1", 4, 0.5)
+    assert measured.ok > 0
+    assert measured.errors == 0
+    assert 0.0 < measured.generator_cpu <= 1.5
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
+async def test_wrk_runs_and_is_parsed() -> None:
+    async with tiny_server() as url:
+        measured = await run_wrk(url, "/items/1", 4, 1.0)
+    assert measured.ok > 0
+    assert measured.errors == 0
+
+
+async def _score_perf(project: Path) -> tuple[Status, str, dict[str, float | int | str]]:
+    """Score perf.throughput on ``project``: its status, reason and metrics."""
+    result = await score_project(project, tier=Tier.FULL, select=("perf.throughput",))
+    check = result.by_id("perf.throughput")
+    return check.status, check.outcome.reason, check.outcome.metrics
+
+
+@pytest.mark.slow
+@pytest.mark.full
+async def test_reference_passes_with_one_core_busy(tmp_path: Path) -> None:
+    with cpu_hog():
+        for run in range(2):
+            status, reason, metrics = await _score_perf(copy_reference(tmp_path / f"r{run}"))
+            assert status is Status.PASS, reason
+            assert float(metrics["throughput_ratio"]) >= 0.3
+
+
+@pytest.mark.slow
+@pytest.mark.full
+async def test_slow_service_fails_the_ratio_gate(tmp_path: Path) -> None:
+    for run in range(2):
+        project = copy_reference(tmp_path / f"slow{run}")
+        slow_service(project)
+        status, reason, metrics = await _score_perf(project)
+        assert status is Status.FAIL, reason
+        assert float(metrics["throughput_ratio"]) < 0.3 or float(metrics["p99_ratio"]) > 5
