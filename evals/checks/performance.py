@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 import httpx
 
 from evals.checks.build import INSTALL_ITEM
-from evals.context import CheckContext, FactNotApplicable, Facts
+from evals.context import CheckContext, FactNotApplicable, Facts, FactUnavailable
 from evals.facts.openapi import (
     OPENAPI,
     ByIdPaths,
@@ -166,7 +166,7 @@ async def perf_run(facts: Facts) -> PerfRun:
         return run
     try:
         run.calibration = await _measure(facts, server, paths)
-    except (BareAppError, LoadGeneratorError, OSError) as exc:
+    except (BareAppError, LoadGeneratorError, FactUnavailable, OSError) as exc:
         run.problem = f"the calibrated measurement could not run: {exc}"
     return run
 

@@ -10,8 +10,12 @@ Starts the stack (embedded PostgreSQL + Tansu unless ``DATABASE_URL`` /
   concurrency (``BENCH_POOL``, default 64) and no access log; they run one at
   a time, in ``BENCH_ROUNDS`` interleaved rounds (default 2), each segment
   after a 2 s warm-up, so that load from other jobs hits both alike. The
-  load generator is a minimal raw-socket HTTP/1.1 client (one read per
-  response head) so that it takes little CPU from the apps it measures;
+  load generator is ``wrk`` when it is on ``PATH`` (a separate C process;
+  ``BENCH_GENERATOR=python`` forces the other), else a minimal raw-socket
+  HTTP/1.1 client (one read per response head). After the rounds the bare
+  GET is measured once more at twice the connections: if that raises its
+  throughput by more than 10 %, the generator did not saturate the apps and
+  the run says so;
 * outbox relay throughput (events/s published and marked sent);
 * consumer throughput (payment events/s applied idempotently).
 
@@ -29,9 +33,11 @@ import json
 import os
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -69,6 +75,37 @@ BODY = json.dumps(
         "items": [{"sku": "SKU-1", "quantity": 2, "unit_price": "19.99"}],
     }
 ).encode()
+GENERATOR = os.environ.get("BENCH_GENERATOR") or (
+    "wrk" if shutil.which("wrk") else "python"
+)
+SATURATION_GAIN = 1.10
+# wrk's per-thread script: GET cycles through BENCH_IDS (one id a line) under
+# BENCH_PATH, POST sends BENCH_BODY; done() prints the figures as one JSON line.
+WRK_LUA = r"""
+local ids, n = {}, 0
+local path = os.getenv("BENCH_PATH")
+if os.getenv("BENCH_IDS") then
+  for line in io.lines(os.getenv("BENCH_IDS")) do ids[#ids + 1] = line end
+end
+wrk.method = os.getenv("BENCH_METHOD")
+if wrk.method == "POST" then
+  wrk.body = os.getenv("BENCH_BODY")
+  wrk.headers["Content-Type"] = "application/json"
+end
+request = function()
+  if #ids == 0 then return wrk.format(nil, path) end
+  n = n + 1
+  return wrk.format(nil, path .. "/" .. ids[n % #ids + 1])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('BENCH_WRK {"requests": %.0f, "duration_us": %.0f,'
+    .. ' "p50_us": %.0f, "p95_us": %.0f, "p99_us": %.0f, "status": %.0f,'
+    .. ' "socket": %.0f}\n', summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99),
+    e.status, e.connect + e.read + e.write + e.timeout))
+end
+"""
 _CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)", re.IGNORECASE)
 _CLIENT_ERRORS = (ConnectionError, asyncio.IncompleteReadError, ValueError)
 
@@ -86,26 +123,45 @@ class HttpResult:
     p99_ms: float
 
 
+@dataclass(frozen=True)
+class Target:
+    """One scenario: GET ``path/<id>`` cycling through ``ids``, or POST ``path``."""
+
+    method: str
+    path: str
+    ids: tuple[str, ...] = ()
+
+
 @dataclass
 class Samples:
-    """Latencies, errors and measured time accumulated over segments."""
+    """Latencies (or wrk's percentiles), errors and time accumulated over segments."""
 
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     seconds: float = 0.0
+    wrk: list[dict[str, float]] = field(default_factory=list)
 
     def result(self, name: str) -> HttpResult:
-        """Summarise the samples."""
-        cuts = statistics.quantiles(self.latencies, n=100)
+        """Summarise the samples (wrk segments: their percentiles averaged)."""
+        if self.wrk:
+            answered = sum(int(seg["requests"] - seg["status"]) for seg in self.wrk)
+            cuts = [
+                statistics.fmean(seg[key] for seg in self.wrk) / 1e6 for key in WRK_KEYS
+            ]
+        else:
+            answered = len(self.latencies)
+            quantiles = statistics.quantiles(self.latencies, n=100)
+            cuts = [quantiles[49], quantiles[94], quantiles[98]]
         return HttpResult(
             name,
-            len(self.latencies),
+            answered,
             self.errors,
-            round(len(self.latencies) / self.seconds, 1),
-            round(cuts[49] * 1000, 2),
-            round(cuts[94] * 1000, 2),
-            round(cuts[98] * 1000, 2),
+            round(answered / self.seconds, 1),
+            *(round(cut * 1000, 2) for cut in cuts),
         )
+
+
+WRK_KEYS = ("p50_us", "p95_us", "p99_us")
 
 
 async def _one_connection(
@@ -166,28 +222,80 @@ def _post(path: str) -> Callable[[], bytes]:
 
 
 async def _drive(
-    port: int, make_request: Callable[[], bytes], deadline: float, into: list[float]
+    port: int,
+    make_request: Callable[[], bytes],
+    deadline: float,
+    into: list[float],
+    connections: int = CONCURRENCY,
 ) -> int:
-    """Run ``CONCURRENCY`` connections until ``deadline``; return the errors."""
+    """Run ``connections`` connections until ``deadline``; return the errors."""
     errors = await asyncio.gather(
         *[
             _one_connection(port, make_request, deadline, into)
-            for _ in range(CONCURRENCY)
+            for _ in range(connections)
         ]
     )
     return sum(errors)
 
 
+def python_request(target: Target) -> Callable[[], bytes]:
+    """The raw request factory of the python client for ``target``."""
+    if target.method == "POST":
+        return _post(target.path)
+    counter = iter(range(10**9))
+    ids = target.ids
+    return _get(lambda: f"{target.path}/{ids[next(counter) % len(ids)]}")
+
+
+async def run_wrk(
+    port: int, target: Target, seconds: float, connections: int = CONCURRENCY
+) -> dict[str, float]:
+    """One wrk segment against ``target``; the figures its done() hook printed."""
+    with tempfile.TemporaryDirectory(prefix="bench-wrk-") as scratch:
+        script, ids = Path(scratch) / "bench.lua", Path(scratch) / "ids.txt"
+        script.write_text(WRK_LUA)
+        ids.write_text("\n".join(target.ids) + "\n")
+        env = {**os.environ, "BENCH_PATH": target.path, "BENCH_METHOD": target.method}
+        env["BENCH_BODY"] = BODY.decode()
+        env |= {"BENCH_IDS": str(ids)} if target.ids else {}
+        argv = ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--timeout=10s"]
+        argv += ["-s", str(script), f"http://127.0.0.1:{port}"]
+        process = await asyncio.create_subprocess_exec(
+            *argv, env=env, stdout=asyncio.subprocess.PIPE
+        )
+        out, _ = await process.communicate()
+    line = next(x for x in out.decode().splitlines() if x.startswith("BENCH_WRK "))
+    figures: dict[str, float] = json.loads(line.removeprefix("BENCH_WRK "))
+    return figures
+
+
+async def measure_segment(
+    port: int, target: Target, seconds: float, samples: Samples, connections: int
+) -> None:
+    """Measure one segment of ``seconds`` into ``samples`` with the generator."""
+    if GENERATOR == "wrk":
+        figures = await run_wrk(port, target, seconds, connections)
+        samples.wrk.append(figures)
+        samples.errors += int(figures["status"] + figures["socket"])
+        samples.seconds += figures["duration_us"] / 1e6
+        return
+    started = time.perf_counter()
+    deadline = started + seconds
+    make = python_request(target)
+    samples.errors += await _drive(port, make, deadline, samples.latencies, connections)
+    samples.seconds += time.perf_counter() - started
+
+
 async def load(
-    port: int, make_request: Callable[[], bytes], seconds: float, samples: Samples
+    port: int,
+    target: Target,
+    seconds: float,
+    samples: Samples,
+    connections: int = CONCURRENCY,
 ) -> None:
     """Warm up, then measure one segment of ``seconds`` into ``samples``."""
-    await _drive(port, make_request, time.perf_counter() + WARMUP_S, [])
-    started = time.perf_counter()
-    samples.errors += await _drive(
-        port, make_request, started + seconds, samples.latencies
-    )
-    samples.seconds += time.perf_counter() - started
+    await measure_segment(port, target, WARMUP_S, Samples(), connections)
+    await measure_segment(port, target, seconds, samples, connections)
 
 
 @contextlib.contextmanager
@@ -279,31 +387,36 @@ async def bench_http(
     Only one app runs at a time (each gets the machine and its own pool);
     ``loads`` receives the 1-minute load average at the start of each segment.
     """
-    ids = await seed_orders(settings, 2000)
-    counter = iter(range(10**9))
-
-    def pick(prefix: str) -> Callable[[], str]:
-        return lambda: f"{prefix}/{ids[next(counter) % len(ids)]}"
-
+    ids = tuple(await seed_orders(settings, 2000))
     requests = {
-        "layered": {"GET": _get(pick("/orders")), "POST": _post("/orders")},
-        "bare": {"GET": _get(pick("/bare/orders")), "POST": _post("/bare/orders")},
+        "layered": {
+            "GET": Target("GET", "/orders", ids),
+            "POST": Target("POST", "/orders"),
+        },
+        "bare": {
+            "GET": Target("GET", "/bare/orders", ids),
+            "POST": Target("POST", "/bare/orders"),
+        },
     }
     samples = {(app, verb): Samples() for app in requests for verb in ("GET", "POST")}
     port = infra.free_port()
     for _ in range(ROUNDS):
         for app, (args, app_env) in _servers(env, port).items():
             with server(args, app_env, port):
-                for verb, make_request in requests[app].items():
+                for verb, target in requests[app].items():
                     loads.append(os.getloadavg()[0])
-                    await load(
-                        port, make_request, DURATION_S / ROUNDS, samples[app, verb]
-                    )
+                    await load(port, target, DURATION_S / ROUNDS, samples[app, verb])
+    args, app_env = _servers(env, port)["bare"]
+    with server(args, app_env, port):
+        saturation = samples["saturation", "GET"] = Samples()
+        bare_get = requests["bare"]["GET"]
+        await load(port, bare_get, DURATION_S / ROUNDS, saturation, 2 * CONCURRENCY)
     names = {
         ("layered", "GET"): "GET /orders/{id} (layered)",
         ("bare", "GET"): "GET /bare/orders/{id} (bare)",
         ("layered", "POST"): "POST /orders (layered)",
         ("bare", "POST"): "POST /bare/orders (bare)",
+        ("saturation", "GET"): f"GET /bare/orders/{{id}} (bare, {2 * CONCURRENCY} c.)",
     }
     return [samples[key].result(name) for key, name in names.items()]
 
@@ -476,7 +589,12 @@ def report(
         values = (row.rps, row.p50_ms, row.p95_ms, row.p99_ms, row.errors)
         print(f"{row.name:36}" + "".join(f"{v:>9}" for v in values))
     ratio = http_results[0].rps / http_results[1].rps
-    print(f"\nGET layered/bare throughput ratio: {ratio:.2f} (target >= 0.6)")
+    gain = http_results[4].rps / http_results[1].rps
+    print(f"\nload generator: {GENERATOR}, {CONCURRENCY} connections")
+    print(f"GET layered/bare throughput ratio: {ratio:.2f} (target >= 0.6)")
+    verdict = "saturated" if gain <= SATURATION_GAIN else "NOT saturated: unreliable"
+    doubled = f"bare GET at {2 * CONCURRENCY} vs {CONCURRENCY} connections"
+    print(f"{doubled}: {gain:.2f}x ({verdict})")
     print(f"relay:    {relay['events_per_s']:.0f} events/s ({relay['events']} events)")
     rate, count = consumer["events_per_s"], consumer["events"]
     print(f"consumer: {rate:.0f} events/s ({count} events)")
@@ -490,6 +608,8 @@ def report(
             "load_average_1m": loads,
         },
         "concurrency": CONCURRENCY,
+        "generator": GENERATOR,
+        "saturation_gain_2x_connections": round(gain, 3),
         "duration_s": DURATION_S,
         "rounds": ROUNDS,
         "workers_per_app": WORKERS,
