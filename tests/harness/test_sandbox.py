@@ -27,6 +27,7 @@ from evals import sandbox as sandbox_module
 from evals.cli import EXIT_TERMINATED, EXIT_USAGE, UsageError, parse_args, sandbox_mode
 from evals.cli import run as cli_run
 from evals.facts.environment import project_env
+from evals.facts.server import ServerLog
 from evals.model import Status
 from evals.procs import ProcResult, run
 from evals.reports import FORMATS, render
@@ -143,6 +144,17 @@ async def test_run_redacts_captured_output(monkeypatch: pytest.MonkeyPatch, tmp_
     result = await run(["/bin/sh", "-c", f"echo {SECRET}; echo {SECRET} >&2"], cwd=tmp_path)
     assert SECRET not in result.stdout + result.stderr
     assert result.stdout.strip() == "***"
+
+
+async def test_server_log_redacts_secrets(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("EVALS_TEST_SECRET_TOKEN", SECRET)
+    stream = asyncio.StreamReader()
+    for part in (f"start {SECRET[:5]}", f"{SECRET[5:]} end\n", f"tail {SECRET}"):
+        stream.feed_data(part.encode())
+    stream.feed_eof()
+    log = ServerLog(tmp_path / "server.log")
+    await log.pump(stream)
+    assert log.text() == "start *** end\ntail ***"
 
 
 def test_bwrap_command_confines_everything(tmp_path: Path) -> None:
