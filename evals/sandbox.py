@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import dataclasses
 import os
+import pwd
 import resource
 import shutil
 import signal
@@ -385,11 +386,10 @@ async def probe_bwrap() -> tuple[Path, str] | str:
 
 
 def _masked_home() -> tuple[Path, ...]:
-    """The real HOME, when hiding it does not hide the whole file system or /tmp again."""
-    home = Path.home().resolve()
-    if home == Path("/") or home.is_relative_to(SANDBOX_TMP):
-        return ()
-    return (home,)
+    """The harness user's home directories ($HOME and the passwd entry's), except / and /tmp."""
+    homes = {Path.home().resolve(), Path(pwd.getpwuid(os.getuid()).pw_dir).resolve()}
+    kept = [h for h in homes if h != Path("/") and not h.is_relative_to(SANDBOX_TMP)]
+    return tuple(sorted(kept))
 
 
 def _harness_paths(cache_dir: Path) -> list[Path]:

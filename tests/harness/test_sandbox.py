@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import dataclasses
 import os
+import pwd
 import signal
 import socket
 import subprocess
@@ -233,6 +234,14 @@ def decoy(original: Path) -> Iterator[None]:
     finally:
         process.kill()
         process.wait()
+
+
+def test_the_users_real_home_is_hidden_when_home_points_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    real = Path(pwd.getpwuid(os.getuid()).pw_dir).resolve()
+    assert sandbox_module._masked_home() == (() if real == Path("/") else (real,))
 
 
 async def test_probe_writes_only_inside_the_sandbox(
