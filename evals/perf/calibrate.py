@@ -3,13 +3,17 @@
 One run: a warm-up of every target, then :attr:`Settings.rounds` rounds of ``bare``
 followed by each of the project's paths (GET by id, a list GET, health), each segment
 :attr:`Settings.duration_s` long at :attr:`Settings.connections` connections, and finally
-one segment of the bare app at twice the connections: if that raises the bare app's
-throughput by more than :data:`SATURATION_GAIN`, the generator did not saturate it and the
+one segment of the bare app at twice the connections. The generator must not have been the
+bottleneck: its own CPU not pegged, or (when its CPU is unknown) doubling the connections
+not raising the bare app's throughput by more than :data:`SATURATION_GAIN`; otherwise the
 figures cannot be trusted. The 1-minute load average is recorded before every segment.
+The throughput ratio compares the mean throughputs over the rounds; the p99 ratio is the
+median over the rounds of each round's ratio (project and bare app measured back to back).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import statistics
 from dataclasses import dataclass, field
@@ -20,9 +24,10 @@ BARE = "bare"
 SATURATION_GAIN = 1.10
 PEGGED_CPU = 0.9
 DEFAULT_CONNECTIONS = 64
-DEFAULT_DURATION_S = 3.0
+DEFAULT_DURATION_S = 2.0
 DEFAULT_WARMUP_S = 1.0
-DEFAULT_ROUNDS = 2
+DEFAULT_ROUNDS = 3
+MIN_ROUNDS = 2
 
 
 def _env_number(name: str, default: float) -> float:
@@ -40,7 +45,8 @@ class Settings:
 
     Attributes:
         connections: Concurrent keep-alive connections (``EVALS_PERF_CONNECTIONS``).
-        duration_s: Length of one measured segment (``EVALS_PERF_SEGMENT_S``).
+        duration_s: Length of one measured segment (``EVALS_PERF_SEGMENT_S``; whole
+            seconds with ``wrk``).
         warmup_s: Length of the warm-up of each target (``EVALS_PERF_WARMUP_S``).
         rounds: Alternations of bare and project (``EVALS_PERF_ROUNDS``, at least 2).
     """
@@ -57,7 +63,7 @@ class Settings:
             connections=int(_env_number("EVALS_PERF_CONNECTIONS", DEFAULT_CONNECTIONS)),
             duration_s=_env_number("EVALS_PERF_SEGMENT_S", DEFAULT_DURATION_S),
             warmup_s=_env_number("EVALS_PERF_WARMUP_S", DEFAULT_WARMUP_S),
-            rounds=max(DEFAULT_ROUNDS, int(_env_number("EVALS_PERF_ROUNDS", DEFAULT_ROUNDS))),
+            rounds=max(MIN_ROUNDS, int(_env_number("EVALS_PERF_ROUNDS", DEFAULT_ROUNDS))),
         )
 
 
@@ -139,8 +145,22 @@ class Calibration:
         return Figures.of(self.of(target))
 
     def ratios(self) -> tuple[float, float]:
-        """The gated path's throughput and p99 relative to the bare app's."""
-        return ratios(self.figures(self.gated), self.figures(BARE))
+        """The gated path's throughput (all rounds) and p99 (median round) relative to bare.
+
+        A p99 comes from the slowest 1 % of a few seconds of requests, so one descheduled
+        moment can multiply it; each round's p99 is compared with the bare app's in the
+        same round and the median of those ratios is taken.
+        """
+        throughput = ratios(self.figures(self.gated), self.figures(BARE))[0]
+        return throughput, statistics.median(self.round_p99_ratios())
+
+    def round_p99_ratios(self) -> list[float]:
+        """Per round: the gated path's p99 over the bare app's p99 of the same round."""
+        bare = {segment.round: segment.sample.p99_ms for segment in self.of(BARE)}
+        return [
+            segment.sample.p99_ms / bare[segment.round] if bare.get(segment.round) else math.inf
+            for segment in self.of(self.gated)
+        ]
 
 
 def ratios(project: Figures, bare: Figures) -> tuple[float, float]:
@@ -150,17 +170,24 @@ def ratios(project: Figures, bare: Figures) -> tuple[float, float]:
     return throughput, tail
 
 
-def saturation_problem(bare_rps: list[float], doubled: Sample) -> str:
+def saturation_problem(bare: list[Sample], doubled: Sample) -> str:
     """Why the generator may not have saturated the bare app; empty when it did.
 
+    The generator's own CPU is the evidence when it was measured: pegged (at least
+    :data:`PEGGED_CPU` of a core) in any bare segment means it may have been the
+    bottleneck. Without that figure, doubling the connections must not raise the bare
+    app's throughput by more than :data:`SATURATION_GAIN`.
+
     Args:
-        bare_rps: The bare app's throughput in each round at the normal connections.
+        bare: The bare app's segments at the normal connections.
         doubled: The bare app at twice the connections.
     """
-    best = max(bare_rps, default=0.0)
-    if doubled.generator_cpu >= PEGGED_CPU:
-        return f"the load generator's own CPU was pegged ({doubled.generator_cpu:.0%} of a core)"
-    if best <= 0 or doubled.rps > SATURATION_GAIN * best:
+    cpu = max(sample.generator_cpu for sample in [*bare, doubled])
+    if cpu >= PEGGED_CPU:
+        return f"the load generator's own CPU was pegged ({cpu:.0%} of a core)"
+    best = max((sample.rps for sample in bare), default=0.0)
+    measured = all(sample.generator_cpu > 0 for sample in [*bare, doubled])
+    if best <= 0 or (not measured and doubled.rps > SATURATION_GAIN * best):
         return (
             f"doubling the connections raised the bare app's throughput from {best:.0f} to"
             f" {doubled.rps:.0f} req/s (more than {SATURATION_GAIN - 1:.0%}):"

@@ -32,9 +32,9 @@ done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format('EVALS_WRK {"requests": %.0f, "duration_us": %.0f, "p50_us": %.0f,'
     .. ' "p95_us": %.0f, "p99_us": %.0f, "connect": %.0f, "read": %.0f, "write": %.0f,'
-    .. ' "status": %.0f, "timeout": %.0f}\\n', summary.requests, summary.duration,
-    latency:percentile(50), latency:percentile(95), latency:percentile(99),
-    e.connect, e.read, e.write, e.status, e.timeout))
+    .. ' "status": %.0f, "timeout": %.0f, "cpu_s": %.3f}\\n', summary.requests,
+    summary.duration, latency:percentile(50), latency:percentile(95),
+    latency:percentile(99), e.connect, e.read, e.write, e.status, e.timeout, os.clock()))
 end
 """
 
@@ -54,8 +54,9 @@ class Sample:
         p50_ms: Median latency.
         p95_ms: 95th percentile latency.
         p99_ms: 99th percentile latency.
-        generator_cpu: The busiest generator process's CPU time per second of wall time
-            (1.0 = one core pegged); 0.0 when not measured (``wrk``).
+        generator_cpu: The generator's CPU time per second of wall time, per ``wrk``
+            thread or for the busiest python process (1.0 = one core pegged); 0.0 when
+            not measured.
     """
 
     ok: int
@@ -80,8 +81,10 @@ def generator_name() -> str:
     return WRK if shutil.which(WRK) else PYTHON
 
 
-def parse_wrk(output: str) -> Sample:
+def parse_wrk(output: str, threads: int = WRK_THREADS) -> Sample:
     """The :class:`Sample` in ``wrk``'s output (the JSON line of :data:`WRK_SCRIPT`).
+
+    ``generator_cpu`` is wrk's CPU time (``os.clock()`` at the end) per second and thread.
 
     Raises:
         LoadGeneratorError: If the output has no such line.
@@ -93,13 +96,15 @@ def parse_wrk(output: str) -> Sample:
     else:
         raise LoadGeneratorError(f"wrk printed no summary: {output[-500:]!r}")
     errors = sum(int(data[key]) for key in ("connect", "read", "write", "status", "timeout"))
+    duration = float(data["duration_us"]) / 1e6
     return Sample(
         ok=int(data["requests"]) - int(data["status"]),
         errors=errors,
-        duration_s=float(data["duration_us"]) / 1e6,
+        duration_s=duration,
         p50_ms=float(data["p50_us"]) / US_PER_MS,
         p95_ms=float(data["p95_us"]) / US_PER_MS,
         p99_ms=float(data["p99_us"]) / US_PER_MS,
+        generator_cpu=float(data.get("cpu_s", 0.0)) / max(duration, 1e-9) / threads,
     )
 
 
@@ -156,9 +161,10 @@ async def run_wrk(url: str, path: str, connections: int, duration_s: float) -> S
         script = Path(scratch) / "report.lua"
         script.write_text(WRK_SCRIPT, encoding="utf-8")
         threads = min(WRK_THREADS, connections)
-        argv = [WRK, f"-t{threads}", f"-c{connections}", f"-d{duration_s:g}s", "--latency"]
+        seconds = max(1, round(duration_s))  # wrk takes whole seconds only
+        argv = [WRK, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
         argv += [f"--timeout={WRK_TIMEOUT_S}s", "-s", str(script), url + path]
-        return parse_wrk(await _output(argv, duration_s + GRACE_S))
+        return parse_wrk(await _output(argv, duration_s + GRACE_S), threads)
 
 
 async def run_pyload(url: str, path: str, connections: int, duration_s: float) -> Sample:

@@ -118,6 +118,7 @@ def describe(label: str, result: RunResult) -> str:
     check = result.by_id("perf.throughput")
     m = check.outcome.metrics
     latency = result.by_id("perf.latency").status.value
+    loads = [float(v) for k, v in m.items() if k.startswith("load_avg_")]
     return (
         f"{label}: throughput {check.status.value} (latency {latency}) ratio"
         f" {m.get('throughput_ratio')}x p99 {m.get('p99_ratio')}x | bare {m.get('bare_rps')} req/s"
@@ -125,7 +126,9 @@ def describe(label: str, result: RunResult) -> str:
         f" | project {m.get('project_rps')} req/s p50/p95/p99 {m.get('project_p50_ms')}/"
         f"{m.get('project_p95_ms')}/{m.get('project_p99_ms')} ms | {m.get('generator')},"
         f" {m.get('connections')} connections, 2x bare {m.get('bare_rps_2x')} req/s"
-        f" | load {m.get('load_avg_bare_1')}..{m.get('load_avg_bare_2')}"
+        f" | p99 ratio by round {[v for k, v in m.items() if k.startswith('p99_ratio_')]}"
+        f" | load {min(loads, default=0)}..{max(loads, default=0)}"
+        + ("" if m else f" | {check.outcome.reason[:300]}")
     )
 
 

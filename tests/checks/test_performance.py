@@ -40,20 +40,21 @@ WRK_SAMPLE = """\
 Running 3s test @ http://127.0.0.1:18765/items/1
   2 threads and 64 connections
   Thread Stats   Avg      Stdev     Max   +/- Stdev
-    Latency     1.61ms    2.04ms  25.17ms   88.79%
-    Req/Sec    27.60k    11.20k   52.34k    63.33%
+    Latency   778.10us  774.64us  15.91ms   95.67%
+    Req/Sec    45.56k     8.43k   53.17k    85.00%
   Latency Distribution
-     50%    0.87ms
-     75%    1.63ms
-     90%    3.93ms
-     99%   10.58ms
-  165278 requests in 3.03s, 13.08MB read
-Requests/sec:  54547.72
-Transfer/sec:      4.32MB
+     50%  619.00us
+     75%  734.00us
+     90%    0.87ms
+     99%    3.65ms
+  271901 requests in 3.00s, 21.52MB read
+Requests/sec:  90516.54
+Transfer/sec:      7.16MB
 """
 WRK_SAMPLE += (
-    'EVALS_WRK {"requests": 165278, "duration_us": 3029971, "p50_us": 871, "p95_us": 5813,'
-    ' "p99_us": 10584, "connect": 0, "read": 0, "write": 0, "status": 0, "timeout": 0}\n'
+    'EVALS_WRK {"requests": 271901, "duration_us": 3003882, "p50_us": 619, "p95_us": 1405,'
+    ' "p99_us": 3646, "connect": 0, "read": 0, "write": 0, "status": 0, "timeout": 0,'
+    ' "cpu_s": 2.149}\n'
 )
 SETTINGS = Settings(connections=64, duration_s=3.0, warmup_s=1.0, rounds=2)
 
@@ -87,14 +88,26 @@ def test_figures_average_the_rounds() -> None:
     cal.segments[0] = Segment(BARE, "/items/1", 1, 64, 0.5, sample(6000, p99=30.0))
     assert cal.figures(BARE).rps == pytest.approx(5000.0)
     assert cal.figures(BARE).p99_ms == pytest.approx(25.0)
-    assert cal.ratios() == pytest.approx((0.4, 0.8))
+    assert cal.ratios() == pytest.approx((0.4, (20 / 30 + 20 / 20) / 2))
+
+
+def test_p99_ratio_is_the_median_round() -> None:
+    cal = calibration(sample(4000, p99=20.0), sample(2000, p99=40.0))
+    cal.segments.append(Segment(BARE, "/items/1", 3, 64, 0.5, sample(4000, p99=20.0)))
+    cal.segments.append(Segment("by_id", "/orders/1", 3, 64, 0.5, sample(2000, p99=400.0)))
+    assert cal.round_p99_ratios() == pytest.approx([2.0, 2.0, 20.0])
+    assert cal.ratios() == pytest.approx((0.5, 2.0))  # one descheduled round does not decide
+    outcome = throughput_outcome(cal, 0.3, 5.0)
+    assert outcome.status is Status.PASS, outcome.reason
+    assert outcome.metrics["p99_ratio_3"] == pytest.approx(20.0)
 
 
 def test_wrk_summary_is_parsed() -> None:
     parsed = parse_wrk(WRK_SAMPLE)
-    assert (parsed.ok, parsed.errors) == (165278, 0)
-    assert parsed.rps == pytest.approx(54548, abs=1)
-    assert (parsed.p50_ms, parsed.p99_ms) == (0.871, 10.584)
+    assert parsed.generator_cpu == pytest.approx(2.149 / 3.003882 / 2)
+    assert (parsed.ok, parsed.errors) == (271901, 0)
+    assert parsed.rps == pytest.approx(90517, abs=1)
+    assert (parsed.p50_ms, parsed.p99_ms) == (0.619, 3.646)
     assert 0 < parsed.p50_ms <= parsed.p95_ms <= parsed.p99_ms
     assert parsed.duration_s == pytest.approx(3.0, abs=0.2)
 
@@ -122,20 +135,30 @@ def test_python_generator_outputs_are_merged() -> None:
     assert merged.generator_cpu == pytest.approx(0.95)
 
 
+def with_cpu(measured: Sample, cpu: float) -> Sample:
+    """``measured`` with the generator's CPU figure set to ``cpu``."""
+    return Sample(measured.ok, measured.errors, measured.duration_s, measured.p50_ms,
+                  measured.p95_ms, measured.p99_ms, generator_cpu=cpu)  # fmt: skip
+
+
 def test_saturated_generator_passes_the_saturation_check() -> None:
-    assert saturation_problem([5000.0, 4600.0], sample(5400)) == ""
+    assert saturation_problem([sample(5000), sample(4600)], sample(5400)) == ""
 
 
 def test_throughput_rising_with_connections_means_no_saturation() -> None:
-    problem = saturation_problem([5000.0, 4600.0], sample(6000))
+    problem = saturation_problem([sample(5000), sample(4600)], sample(6000))
     assert "did not saturate" in problem
     assert "5000 to 6000" in problem
 
 
-def test_pegged_python_generator_means_no_saturation() -> None:
-    pegged = Sample(ok=15000, errors=0, duration_s=3.0, p50_ms=1, p95_ms=2, p99_ms=3,
-                    generator_cpu=0.97)  # fmt: skip
-    assert "pegged" in saturation_problem([5000.0], pegged)
+def test_an_idle_generator_is_not_the_bottleneck_whatever_the_load_swings() -> None:
+    bare = [with_cpu(sample(2400), 0.2), with_cpu(sample(2300), 0.2)]
+    assert saturation_problem(bare, with_cpu(sample(4000), 0.3)) == ""
+
+
+def test_pegged_generator_means_no_saturation() -> None:
+    bare = [with_cpu(sample(5000), 0.5), with_cpu(sample(5000), 0.97)]
+    assert "pegged (97% of a core)" in saturation_problem(bare, with_cpu(sample(5000), 0.5))
 
 
 def test_throughput_gate_passes_a_fast_project() -> None:
@@ -158,7 +181,7 @@ def test_throughput_gate_fails_low_throughput() -> None:
 def test_throughput_gate_fails_a_long_tail() -> None:
     outcome = throughput_outcome(calibration(sample(5000), sample(4000, p99=870.0)), 0.3, 5.0)
     assert outcome.status is Status.FAIL
-    assert "p99 43.5x bare (<= 5x)" in outcome.reason
+    assert "p99 43.5x bare (<= 5x; median of the rounds)" in outcome.reason
 
 
 def test_throughput_gate_fails_on_errors_under_load() -> None:
@@ -205,7 +228,7 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("EVALS_PERF_ROUNDS", "1")
     monkeypatch.setenv("EVALS_PERF_SEGMENT_S", "nonsense")
     settings = Settings.from_env()
-    assert (settings.connections, settings.rounds, settings.duration_s) == (32, 2, 3.0)
+    assert (settings.connections, settings.rounds, settings.duration_s) == (32, 2, 2.0)
 
 
 async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
