@@ -41,6 +41,12 @@ def metrics(cal: Calibration) -> Metrics:
     found |= {"throughput_ratio": round(throughput, 3), "p99_ratio": round(tail, 3)}
     for number, ratio in enumerate(cal.round_p99_ratios(), start=1):
         found[f"p99_ratio_{number}"] = round(ratio, 3)
+    return found | _segment_metrics(cal)
+
+
+def _segment_metrics(cal: Calibration) -> Metrics:
+    """Per segment: load average before it, req/s and p99; the saturation probe's figures."""
+    found: Metrics = {}
     for segment in cal.segments:
         suffix = f"{segment.target}_{segment.round}"
         found[f"load_avg_{suffix}"] = round(segment.load_avg, 2)
