@@ -113,21 +113,32 @@ def throughput_outcome(cal: Calibration, min_ratio: float, max_p99_ratio: float)
     return Outcome.passed(f"{ratios}; {text}", **found)
 
 
+def machine_too_loaded(cal: Calibration) -> str:
+    """Why absolute latency cannot be judged: the bare app's worst p95 over budget; or ''."""
+    bare_p95 = max(segment.sample.p95_ms for segment in cal.of(BARE))
+    if bare_p95 < BARE_P95_BUDGET_MS:
+        return ""
+    return (
+        f"machine too loaded to judge absolute latency: bare p95 {bare_p95:.1f} ms"
+        f" (budget {BARE_P95_BUDGET_MS:g} ms)"
+    )
+
+
 def latency_outcome(cal: Calibration, threshold_ms: float) -> Outcome:
-    """Pass when every measured path's p95 is under ``threshold_ms``.
+    """Pass when the p95 of GET by id and health is under ``threshold_ms`` (list reported).
+
+    The list GET's size depends on what other checks created before, so its figures are
+    reported but not judged (unless it is the only path measured).
 
     Judged only when the bare app's worst p95 is within :data:`BARE_P95_BUDGET_MS`;
     otherwise the machine is too loaded and the outcome is an error.
     """
     found, text = metrics(cal), summary(cal)
-    problem = calibration_problem(cal)
-    bare_p95 = max(segment.sample.p95_ms for segment in cal.of(BARE))
-    if not problem and bare_p95 >= BARE_P95_BUDGET_MS:
-        problem = f"machine too loaded to judge absolute latency: bare p95 {bare_p95:.1f} ms"
-        problem += f" (budget {BARE_P95_BUDGET_MS:g} ms)"
+    problem = calibration_problem(cal) or machine_too_loaded(cal)
     if problem:
         return Outcome.errored(f"{problem}; {text}", **found)
-    worst = max(cal.paths, key=lambda kind: cal.figures(kind).p95_ms)
+    judged = [kind for kind in cal.paths if kind != "list"] or list(cal.paths)
+    worst = max(judged, key=lambda kind: cal.figures(kind).p95_ms)
     p95 = cal.figures(worst).p95_ms
     found["p95_ms"] = found["p95_concurrent_ms"] = round(p95, 2)  # the latter: earlier name
     errors = project_errors(cal, list(cal.paths))

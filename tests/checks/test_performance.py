@@ -207,6 +207,17 @@ def test_latency_is_judged_on_a_quiet_machine() -> None:
     assert quiet.status is Status.PASS, quiet.reason
 
 
+def test_a_slow_list_is_reported_not_judged() -> None:
+    cal = calibration(sample(5000, p95=12.0), sample(3000, p95=30.0))
+    cal.paths["list"] = "/orders"
+    for number in (1, 2):
+        cal.segments.append(Segment("list", "/orders", number, 64, 0.5, sample(300, p95=450.0)))
+    outcome = latency_outcome(cal, 200.0)
+    assert outcome.status is Status.PASS, outcome.reason
+    assert "list GET /orders: 300 req/s, p50/p95/p99 225.0/450.0/20.0 ms" in outcome.reason
+    assert outcome.metrics["list_p95_ms"] == pytest.approx(450.0)
+
+
 def test_loaded_machine_cannot_judge_absolute_latency() -> None:
     loaded = sample(3000, p95=BARE_P95_BUDGET_MS + 17.4, p99=90.0)
     outcome = latency_outcome(calibration(loaded, sample(2000, p95=90.0, p99=120.0)), 200.0)
