@@ -52,7 +52,7 @@ __all__ = [  # the lean client's helpers stay importable from here
 REQUEST_TIMEOUT_S = 30.0
 HEALTH_PATHS = ("/health/live", "/health/ready", "/health")
 CLIENT_ERROR = 400
-DEFAULT_P99_RATIO = 5.0
+DEFAULT_P99_RATIO = 8.0
 P99_LIMIT = re.compile(r"p99\s*<=\s*([0-9.]+)\s*x")
 
 
@@ -79,7 +79,7 @@ PERF_RUN: FactKey[PerfRun] = FactKey("perf_run")
 
 
 def p99_ratio_limit(unit: str | None) -> float:
-    """The p99 ratio limit written in the item's unit (``... p99 <= 5x bare``), else 5."""
+    """The p99 ratio limit written in the item's unit (``... p99 <= 8x bare``), else 8."""
     match = P99_LIMIT.search(unit or "")
     return float(match.group(1)) if match else DEFAULT_P99_RATIO
 

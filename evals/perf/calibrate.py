@@ -3,8 +3,10 @@
 One run: a warm-up of every target, then :attr:`Settings.rounds` rounds of ``bare``
 followed by each of the project's paths (GET by id, a list GET, health), each segment
 :attr:`Settings.duration_s` long at :attr:`Settings.connections` connections, and finally
-one segment of the bare app at twice the connections. The generator must not have been the
-bottleneck: its own CPU not pegged, or (when its CPU is unknown) doubling the connections
+one segment of the bare app at twice the connections, then one segment of every target at
+:attr:`Settings.latency_connections` for the response-time item. The generator must not
+have been the bottleneck: its own CPU not pegged, or (when its CPU is unknown) doubling the
+connections
 not raising the bare app's throughput by more than :data:`SATURATION_GAIN`; otherwise the
 figures cannot be trusted. The 1-minute load average is recorded before every segment.
 The throughput ratio compares the mean throughputs over the rounds; the p99 ratio is the
@@ -27,6 +29,9 @@ DEFAULT_CONNECTIONS = 64
 DEFAULT_DURATION_S = 2.0
 DEFAULT_WARMUP_S = 1.0
 DEFAULT_ROUNDS = 3
+# Response time (perf.latency) is judged at a modest concurrency: at 64 connections a
+# p95 mostly measures queueing (Little's law), which perf.throughput judges relatively.
+DEFAULT_LATENCY_CONNECTIONS = 8
 MIN_ROUNDS = 2
 
 
@@ -49,12 +54,15 @@ class Settings:
             seconds with ``wrk``).
         warmup_s: Length of the warm-up of each target (``EVALS_PERF_WARMUP_S``).
         rounds: Alternations of bare and project (``EVALS_PERF_ROUNDS``, at least 2).
+        latency_connections: Connections of the response-time segments
+            (``EVALS_PERF_LATENCY_CONNECTIONS``).
     """
 
     connections: int = DEFAULT_CONNECTIONS
     duration_s: float = DEFAULT_DURATION_S
     warmup_s: float = DEFAULT_WARMUP_S
     rounds: int = DEFAULT_ROUNDS
+    latency_connections: int = DEFAULT_LATENCY_CONNECTIONS
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -64,6 +72,9 @@ class Settings:
             duration_s=_env_number("EVALS_PERF_SEGMENT_S", DEFAULT_DURATION_S),
             warmup_s=_env_number("EVALS_PERF_WARMUP_S", DEFAULT_WARMUP_S),
             rounds=max(MIN_ROUNDS, int(_env_number("EVALS_PERF_ROUNDS", DEFAULT_ROUNDS))),
+            latency_connections=int(
+                _env_number("EVALS_PERF_LATENCY_CONNECTIONS", DEFAULT_LATENCY_CONNECTIONS)
+            ),
         )
 
 
@@ -121,6 +132,8 @@ class Calibration:
         paths: The project's measured paths by kind; the first is gated.
         segments: Every measured segment in order (warm-ups excluded).
         saturation: The bare app at twice the connections, once the rounds are done.
+        latency: One segment per target at :attr:`Settings.latency_connections`, for
+            the response-time item.
         relayed: Whether both apps were reached through the sandbox's relay.
     """
 
@@ -130,6 +143,11 @@ class Calibration:
     segments: list[Segment] = field(default_factory=list)
     saturation: Segment | None = None
     relayed: bool = False
+    latency: list[Segment] = field(default_factory=list)
+
+    def latency_of(self, target: str) -> Segment | None:
+        """The response-time segment of ``target``, when measured."""
+        return next((s for s in self.latency if s.target == target), None)
 
     @property
     def gated(self) -> str:
@@ -227,4 +245,7 @@ async def calibrate(
             result.segments.append(await _segment(generator, target, url, path, at))
     doubled = (0, 2 * settings.connections, settings.duration_s)
     result.saturation = await _segment(generator, BARE, bare[0], bare[1], doubled)
+    light = (-1, settings.latency_connections, settings.duration_s)
+    for target, url, path in targets:
+        result.latency.append(await _segment(generator, target, url, path, light))
     return result
