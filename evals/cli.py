@@ -25,7 +25,7 @@ from evals.reports import FORMATS
 from evals.reports.terminal import render_text
 from evals.runner import RunnerError, one_line, score_project
 from evals.sandbox import SandboxError, SandboxMode
-from evals.workspace import default_cache_dir
+from evals.workspace import ProjectModifiedError, default_cache_dir
 
 PROG = "python -m evals"
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -199,6 +199,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         args = parse_args(argv)
         progress = None if args.no_progress else make_progress()
         result = asyncio.run(_score(args, progress))
+    except ProjectModifiedError as exc:
+        return _fail(EXIT_FAILED, f"failed: {one_line(str(exc))}")
     except (UsageError, RunnerError, ChecklistError, SandboxError) as exc:
         return _fail(EXIT_USAGE, f"error: {one_line(str(exc))}")
     except KeyboardInterrupt:

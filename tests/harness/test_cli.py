@@ -13,6 +13,7 @@ import pytest
 from evals import cli, registry
 from evals.checklist import load_checklist
 from evals.model import RunResult, Status, Tier
+from evals.workspace import ProjectModifiedError
 from tests.harness.fakes import hash_tree, result, run_result, sample_result
 from tests.harness.test_reports import validate_json_report, validate_sarif
 
@@ -211,6 +212,20 @@ def test_internal_error_is_one_line_exit_3(
     monkeypatch.setattr(cli, "score_project", broken)
     assert cli.main(["score", str(canned), "--no-progress"]) == 3
     assert capsys.readouterr().err == "evals: internal error: ZeroDivisionError: division by zero\n"
+
+
+def test_a_modified_original_project_fails_the_run_loudly(
+    canned: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def tampered(*args: object, **kwargs: object) -> RunResult:
+        del args, kwargs
+        raise ProjectModifiedError(canned, ("src/app/main.py",))
+
+    monkeypatch.setattr(cli, "score_project", tampered)
+    assert cli.main(["score", str(canned), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("evals: failed: the original project ")
+    assert "src/app/main.py" in err and "cannot be trusted" in err
 
 
 def test_service_settings_pass_through_from_the_environment() -> None:
