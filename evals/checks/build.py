@@ -10,6 +10,19 @@ from evals.registry import check
 INSTALL_ITEM = "build.install"
 
 
+def install_failure(exc: InstallError) -> Outcome:
+    """The ``fail`` outcome of an install failure that is the project's fault.
+
+    Raises:
+        InstallError: ``exc`` itself when the harness, not the project, is at fault.
+    """
+    if not exc.project_fault:
+        raise exc
+    head, _, tail = str(exc).partition("\n")
+    where = next((f for f in ("poetry.lock", "uv.lock") if f in tail), "pyproject.toml")
+    return Outcome.failed(f"the project cannot be installed: {head}", [Finding(tail, where)])
+
+
 @check(INSTALL_ITEM)
 async def project_installs(ctx: CheckContext) -> Outcome:
     """The project's declared dependencies install into a fresh environment.
@@ -22,10 +35,7 @@ async def project_installs(ctx: CheckContext) -> Outcome:
     try:
         installed = await ctx.fact(INSTALLED_ENV)
     except InstallError as exc:
-        if not exc.project_fault:
-            raise
-        first = next((line for line in str(exc).splitlines() if line.strip()), str(exc))
-        return Outcome.failed(first, [Finding(str(exc))])
+        return install_failure(exc)
     notes = [f"added by the harness: {tool}" for tool in installed.added_tools]
     notes += installed.notes
     reason = f"installed with {installed.installer}" + "".join(f"; {n}" for n in notes)

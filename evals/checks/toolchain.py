@@ -22,9 +22,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from evals.checks.build import INSTALL_ITEM
 from evals.context import CheckContext, Facts, FactUnavailable
 from evals.facts.ast_index import in_dir, module_name
-from evals.facts.environment import INSTALLED_ENV, InstalledEnv, InstallError, install_failure
+from evals.facts.environment import INSTALLED_ENV, InstalledEnv
 from evals.facts.layout import LAYOUT, ProjectLayout
 from evals.facts.load_gate import machine_load
 from evals.facts.source import PROJECT_FILES
@@ -407,16 +408,13 @@ async def package_dir(ctx: CheckContext) -> str | None:
     return found[0] if layout.package_dir and found else None
 
 
-@check("types.mypy")
+@check("types.mypy", requires=(INSTALL_ITEM,))
 async def mypy_strict(ctx: CheckContext) -> Outcome:
     """``mypy --strict`` with the harness's config reports no error in the package."""
     package = await package_dir(ctx)
     if package is None:
         return Outcome.failed(NO_PACKAGE)
-    try:
-        installed = await ctx.fact(INSTALLED_ENV)
-    except InstallError as exc:
-        return install_failure(exc)
+    installed = await ctx.fact(INSTALLED_ENV)
     cache = installed.python.parent.parent / ".evals-mypy-cache"
     files: tuple[str, ...] = await ctx.fact(PROJECT_FILES)
     layout = await ctx.fact(LAYOUT)
@@ -587,17 +585,14 @@ async def run_pip_audit(facts: Facts, requirements: Path) -> ProcResult:
     )
 
 
-@check("security.dependencies")
+@check("security.dependencies", requires=(INSTALL_ITEM,))
 async def pip_audit(ctx: CheckContext) -> Outcome:
     """pip-audit knows no vulnerability in the project's installed dependencies.
 
     When the vulnerability service cannot be reached, or any dependency could not be
     audited, the result is ``error``: an unverified audit never passes.
     """
-    try:
-        installed = await ctx.fact(INSTALLED_ENV)
-    except InstallError as exc:
-        return install_failure(exc)
+    installed = await ctx.fact(INSTALLED_ENV)
     requirements = ctx.facts.options.workdir / "pip-audit" / "requirements.txt"
     count = await asyncio.to_thread(_write_requirements, installed, requirements)
     if not count:

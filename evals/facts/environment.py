@@ -33,7 +33,6 @@ from evals.context import Facts
 from evals.facts.declared import InstallError, Recipe, detect_recipe, read_toml
 from evals.facts.installers import install_dependencies, step
 from evals.facts.requires_python import check_python
-from evals.model import Finding, Outcome
 from evals.procs import run
 from evals.registry import FactKey, provides
 from evals.sandbox import SANDBOX_HOME, Sandbox, run_sandbox
@@ -47,7 +46,6 @@ __all__ = [
     "build_environment",
     "dependency_fingerprint",
     "envs_root",
-    "install_failure",
     "install_project",
     "installed_env",
     "installer_for",
@@ -253,21 +251,6 @@ def _build_env(venv: Path) -> dict[str, str]:
         PIP_NO_INPUT="1",
     )
     return env
-
-
-def install_failure(exc: InstallError) -> Outcome:
-    """The ``fail`` outcome for an install failure that is the project's fault.
-
-    Checks that need the installed project call this in ``except InstallError``.
-
-    Raises:
-        InstallError: ``exc`` itself when the harness, not the project, is at fault.
-    """
-    if not exc.project_fault:
-        raise exc
-    head, _, tail = str(exc).partition("\n")
-    where = next((f for f in ("poetry.lock", "uv.lock") if f in tail), "pyproject.toml")
-    return Outcome.failed(f"the project cannot be installed: {head}", [Finding(tail, where)])
 
 
 async def absent_modules(

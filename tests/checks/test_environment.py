@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from evals.checks.build import install_failure
 from evals.context import Facts, RunOptions
 from evals.facts import environment
 from evals.facts.declared import Recipe, detect_recipe, pip_requirements
@@ -24,7 +25,6 @@ from evals.facts.environment import (
     _remove_leftovers,
     dependency_fingerprint,
     envs_root,
-    install_failure,
     installer_for,
     project_env,
     relocate,
