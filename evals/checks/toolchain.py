@@ -32,6 +32,7 @@ from evals.facts.source import PROJECT_FILES
 from evals.model import Finding, Outcome
 from evals.procs import ProcResult, run
 from evals.registry import check
+from evals.sandbox import Sandbox, project_sandbox
 
 TOOLCONFIG = Path(__file__).resolve().parent.parent / "toolconfig"
 HARNESS_BIN = Path(sys.executable).parent
@@ -169,7 +170,9 @@ def ruff_findings(output: str, project: Path) -> list[Finding]:
     return findings
 
 
-async def run_ruff(project: Path, config: Path, targets: list[str]) -> list[Finding]:
+async def run_ruff(
+    project: Path, config: Path, targets: list[str], sandbox: Sandbox | None = None
+) -> list[Finding]:
     """Run the harness's Ruff with ``config`` over ``targets`` in ``project``.
 
     Raises:
@@ -184,6 +187,7 @@ async def run_ruff(project: Path, config: Path, targets: list[str]) -> list[Find
         env=tool_env(),
         timeout_s=TOOL_TIMEOUT_S,
         output_cap=JSON_OUTPUT_CAP,
+        sandbox=sandbox,
     )
     if result.timed_out or result.returncode not in (0, 1):
         raise tool_failure("ruff", result)
@@ -199,7 +203,8 @@ async def ruff_lint(ctx: CheckContext) -> Outcome:
     layout = await ctx.fact(LAYOUT)
     targets = existing_dirs(await ctx.fact(PROJECT_FILES), lint_dirs(layout)) or ["."]
     async with machine_load(ctx.facts):
-        findings = await run_ruff(ctx.project, TOOLCONFIG / "ruff.toml", targets)
+        sandbox = await project_sandbox(ctx.facts)
+        findings = await run_ruff(ctx.project, TOOLCONFIG / "ruff.toml", targets, sandbox)
     return Outcome.from_findings(capped(findings), "Ruff findings", count=len(findings))
 
 
@@ -210,7 +215,9 @@ async def google_docstrings(ctx: CheckContext) -> Outcome:
     if package is None:
         return Outcome.failed(NO_PACKAGE)
     async with machine_load(ctx.facts):
-        findings = await run_ruff(ctx.project, TOOLCONFIG / "ruff-docstrings.toml", [package])
+        sandbox = await project_sandbox(ctx.facts)
+        config = TOOLCONFIG / "ruff-docstrings.toml"
+        findings = await run_ruff(ctx.project, config, [package], sandbox)
     return Outcome.from_findings(capped(findings), "docstring findings", count=len(findings))
 
 
@@ -239,9 +246,11 @@ def _write_black_config(workdir: Path, line_length: int) -> Path:
 
 
 async def run_tool(
-    ctx: CheckContext, argv: list[str], env: dict[str, str] | None = None
+    ctx: CheckContext, argv: list[str], env: dict[str, str] | None = None, *writable: Path
 ) -> ProcResult:
-    """Run one harness tool in the project copy, holding the run's load gate shared."""
+    """Run one harness tool in the project copy (sandboxed), holding the load gate shared."""
+    toolconfig = ctx.facts.options.workdir / "toolconfig"
+    sandbox = await project_sandbox(ctx.facts, *writable)
     async with machine_load(ctx.facts):
         return await run(
             argv,
@@ -249,6 +258,7 @@ async def run_tool(
             env=env or tool_env(),
             timeout_s=TOOL_TIMEOUT_S,
             output_cap=JSON_OUTPUT_CAP,
+            sandbox=sandbox.allowing(readable=[toolconfig]),
         )
 
 
@@ -421,7 +431,8 @@ async def mypy_strict(ctx: CheckContext) -> Outcome:
     own = own_modules(files, layout)
     config = await asyncio.to_thread(write_mypy_config, ctx.facts.options.workdir, ctx.project, own)
     env = {**tool_env(), "MYPYPATH": mypy_path(ctx.project, layout)}
-    result = await run_tool(ctx, mypy_argv(installed.python, cache, config, package), env)
+    await asyncio.to_thread(cache.mkdir, exist_ok=True)
+    result = await run_tool(ctx, mypy_argv(installed.python, cache, config, package), env, cache)
     findings = mypy_findings(result.stdout)
     if result.timed_out or (result.returncode != 0 and not findings):
         raise tool_failure("mypy", result)
@@ -576,12 +587,14 @@ async def run_pip_audit(facts: Facts, requirements: Path) -> ProcResult:
     """pip-audit on pinned requirements, without resolving or installing anything."""
     argv = [tool("pip-audit"), "-r", str(requirements), "--no-deps", "--disable-pip"]
     argv += ["-f", "json", "--progress-spinner", "off", "--timeout", "30"]
+    sandbox = await project_sandbox(facts)
     return await run(
         argv,
         cwd=facts.project,
         env=tool_env(),
         timeout_s=TOOL_TIMEOUT_S,
         output_cap=JSON_OUTPUT_CAP,
+        sandbox=sandbox.allowing(readable=[requirements.parent], network=True),
     )
 
 
