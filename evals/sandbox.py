@@ -329,8 +329,8 @@ class Sandbox:
         memory = self.limits.address_space // GIB
         text = (
             f"bwrap {self.version}: read-only root, private /tmp and HOME, no network "
-            "(installers: host network), new pid/ipc/uts namespaces, no capabilities, "
-            f"clean environment, {memory} GiB address space per process"
+            "(installers and pip-audit: host network), new pid/ipc/uts namespaces, no "
+            f"capabilities, clean environment, {memory} GiB address space per process"
         )
         return f"{text}; {self.note}" if self.note else text
 
