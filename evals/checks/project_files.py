@@ -21,6 +21,7 @@ from evals.facts.project_config import (
 from evals.model import Finding, Outcome
 from evals.procs import ProcResult, run
 from evals.registry import check
+from evals.sandbox import project_sandbox
 
 README_SECTIONS = {
     "setup/installation": re.compile(
@@ -113,9 +114,12 @@ async def precommit_config(ctx: CheckContext) -> Outcome:
 
 
 def make_environment(extra: dict[str, str]) -> dict[str, str]:
-    """The environment for ``make -n``: ours plus the run's, without a parent make's flags."""
-    env = {k: v for k, v in os.environ.items() if k not in MAKE_ENV_BLOCKLIST}
-    env.update(extra)
+    """The environment for ``make -n``: PATH and a locale plus the run's; nothing else of ours.
+
+    The harness's own variables (tokens, a parent make's flags) never reach the project.
+    """
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+    env.update({k: v for k, v in extra.items() if k not in MAKE_ENV_BLOCKLIST})
     return env
 
 
@@ -127,8 +131,11 @@ async def dry_run(ctx: CheckContext, makefile: str, target: str) -> ProcResult:
     """
     argv = ["make", "--no-print-directory", "-n", "-f", makefile, target]
     env = make_environment(ctx.facts.options.env)
+    sandbox = await project_sandbox(ctx.facts)  # `make -n` still runs $(shell ...) and + lines
     try:
-        return await run(argv, cwd=ctx.project, env=env, timeout_s=MAKE_DRY_RUN_TIMEOUT_S)
+        return await run(
+            argv, cwd=ctx.project, env=env, timeout_s=MAKE_DRY_RUN_TIMEOUT_S, sandbox=sandbox
+        )
     except FileNotFoundError:
         raise FactUnavailable("`make` is not installed; cannot dry-run the targets") from None
 
