@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from evals.facts.ast_index import dotted_name, import_aliases, last_name
-from evals.facts.patterns import subclasses
+from evals.facts.patterns import dict_display_entries, subclasses
 from evals.facts.source import PythonModule
 
 
@@ -104,16 +104,6 @@ def _super_inits(module: PythonModule, class_name: str) -> list[ast.Call]:
     return [c for node in classes for c in _calls(node) if dotted_name(c.func) == "super.__init__"]
 
 
-def _dict_entries(value: ast.expr | None) -> dict[str, ast.expr] | None:
-    """Entries of a dict display or ``dict(...)`` call (None for anything else)."""
-    if isinstance(value, ast.Dict):
-        pairs = zip(value.keys, value.values, strict=True)
-        return {
-            k.value: v for k, v in pairs if isinstance(k, ast.Constant) and isinstance(k.value, str)
-        }
-    if isinstance(value, ast.Call) and dotted_name(value.func) == "dict":
-        return {kw.arg: kw.value for kw in value.keywords if kw.arg}
-    return None
 
 
 def _returned_dict(module: PythonModule, name: str) -> dict[str, ast.expr] | None:
@@ -121,7 +111,7 @@ def _returned_dict(module: PythonModule, name: str) -> dict[str, ast.expr] | Non
     for node in ast.walk(module.tree) if module.tree else ():
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
             returns = [n for n in ast.walk(node) if isinstance(n, ast.Return)]
-            found = [e for r in returns if (e := _dict_entries(r.value)) is not None]
+            found = [e for r in returns if (e := dict_display_entries(r.value)) is not None]
             return {k: v for entries in found for k, v in entries.items()} if found else None
     return None
 
@@ -135,12 +125,12 @@ def _item_stores(tree: ast.Module, name: str) -> Iterator[dict[str, ast.expr]]:
                 yield from _store_entries(target, node.value, name)
         elif isinstance(node, ast.Call) and dotted_name(node.func) == f"{name}.update":
             yield {kw.arg: kw.value for kw in node.keywords if kw.arg}
-            yield from (e for a in node.args if (e := _dict_entries(a)) is not None)
+            yield from (e for a in node.args if (e := dict_display_entries(a)) is not None)
 
 
 def _store_entries(target: ast.expr, value: ast.expr, name: str) -> Iterator[dict[str, ast.expr]]:
     """Entries one assignment gives to dict ``name``."""
-    if dotted_name(target) == name and (entries := _dict_entries(value)) is not None:
+    if dotted_name(target) == name and (entries := dict_display_entries(value)) is not None:
         yield entries
     if isinstance(target, ast.Subscript) and dotted_name(target.value) == name:
         key = target.slice
@@ -150,7 +140,7 @@ def _store_entries(target: ast.expr, value: ast.expr, name: str) -> Iterator[dic
 
 def splat_entries(module: PythonModule, splat: ast.expr) -> dict[str, ast.expr] | None:
     """The keywords a ``**splat`` passes, or None when they cannot be known."""
-    if (entries := _dict_entries(splat)) is not None:
+    if (entries := dict_display_entries(splat)) is not None:
         return entries
     if isinstance(splat, ast.Call):
         return _returned_dict(module, last_name(splat.func) or "")

@@ -120,7 +120,8 @@ def _dict_literals(tree: ast.Module) -> dict[str, dict[str, ast.expr]]:
     return found
 
 
-def _dict_entries(value: ast.expr) -> dict[str, ast.expr]:
+def dict_display_entries(value: ast.expr | None) -> dict[str, ast.expr] | None:
+    """String-keyed entries of a dict display or ``dict(...)`` call (None for anything else)."""
     if isinstance(value, ast.Dict):
         pairs = zip(value.keys, value.values, strict=True)
         return {
@@ -128,7 +129,11 @@ def _dict_entries(value: ast.expr) -> dict[str, ast.expr]:
         }
     if isinstance(value, ast.Call) and dotted_name(value.func) == "dict":
         return {kw.arg: kw.value for kw in value.keywords if kw.arg}
-    return {}
+    return None
+
+
+def _dict_entries(value: ast.expr) -> dict[str, ast.expr]:
+    return dict_display_entries(value) or {}
 
 
 def _keywords(call: ast.Call, dicts: dict[str, dict[str, ast.expr]]) -> dict[str, ast.expr]:
