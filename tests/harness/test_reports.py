@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -11,8 +13,9 @@ from xml.etree import ElementTree as ET
 import jsonschema
 import pytest
 
-from evals.model import RunResult, Status
+from evals.model import Outcome, RunResult, Status
 from evals.reports import FORMATS, render
+from evals.reports.html import perf_chart
 from evals.reports.json_report import SCHEMA_PATH
 from evals.reports.terminal import render_text
 from tests.harness.fakes import result, run_result, sample_result
@@ -191,3 +194,140 @@ def test_markdown_escapes_html_and_pipes(sample: RunResult) -> None:
     text = render("markdown", sample)
     assert "missing docstring &lt;b&gt;&amp;&lt;/b&gt;" in text
     assert "<b>&</b>" not in text
+
+
+PERF_METRICS: dict[str, float | int | str] = {
+    "generator": "wrk",
+    "connections": 64,
+    "bare_rps": 18234.6,
+    "bare_p50_ms": 3.12,
+    "bare_p95_ms": 5.87,
+    "bare_p99_ms": 8.4,
+    "project_rps": 4120.3,
+    "project_p50_ms": 14.2,
+    "project_p95_ms": 27.65,
+    "project_p99_ms": 41.07,
+    "by_id_p99_ms": 39.5,
+    "throughput_ratio": 0.226,
+    "p99_ratio": 4.889,
+}
+
+
+def perf_run(**changes: float | int | str) -> RunResult:
+    """A run whose perf.throughput and perf.latency results hold the perf metrics."""
+    outcome = Outcome.passed("measured", **(PERF_METRICS | changes))
+    checks = [
+        dataclasses.replace(result(item_id, Status.PASS), outcome=outcome)
+        for item_id in ("perf.throughput", "perf.latency")
+    ]
+    return run_result(*checks, result("lint.ruff", Status.PASS))
+
+
+class _Chart(HTMLParser):
+    """The SVG charts of a page: bars per group, texts, and every tag seen."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.group = ""
+        self.bars: dict[str, list[float]] = {}
+        self.texts: list[str] = []
+        self.in_text = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        found = dict(attrs)
+        if tag == "g":
+            self.group = found.get("class") or ""
+        elif tag == "rect":
+            self.bars.setdefault(self.group, []).append(float(found.get("height") or "nan"))
+        self.in_text = tag == "text"
+
+    def handle_endtag(self, tag: str) -> None:
+        self.in_text = False
+
+    def handle_data(self, data: str) -> None:
+        if self.in_text:
+            self.texts.append(data)
+
+
+def chart_of(run: RunResult) -> tuple[str, _Chart]:
+    """The HTML report of ``run`` and its parsed charts."""
+    text = render("html", run)
+    parser = _Chart()
+    parser.feed(text)
+    return text, parser
+
+
+def test_html_draws_both_latency_distributions_on_one_scale() -> None:
+    text, chart = chart_of(perf_run())
+    assert chart.tags.count("svg") == 2  # one under each perf item
+    assert set(chart.bars) == {"perf-bare", "perf-project"}
+    bare, project = chart.bars["perf-bare"], chart.bars["perf-project"]
+    assert len(bare) == len(project) == 6
+    assert bare == sorted(bare[:3]) * 2 and project == sorted(project[:3]) * 2
+    assert math.isclose(project[2] / bare[2], 41.07 / 8.4, rel_tol=0.02)
+    assert max(project) <= 120.0
+    texts = chart.texts[: len(chart.texts) // 2]
+    for label in ("p50", "p95", "p99", "bare app", "project", "3.12", "8.40", "14.2", "41.1"):
+        assert label in texts
+    assert {"0 ms", "25 ms", "50 ms"} <= set(texts)
+    assert "18,235 req/s" in text and "4,120 req/s" in text
+    assert "throughput 0.23x bare" in text and "p99 4.89x bare" in text
+    assert "64 connections" in text
+
+
+def test_html_draws_no_chart_without_perf_figures(sample: RunResult) -> None:
+    assert "<svg" not in render("html", sample)
+    bare_only = {name: value for name, value in PERF_METRICS.items() if "project" not in name}
+    outcome = Outcome.passed("measured", **bare_only)
+    check = dataclasses.replace(result("perf.latency", Status.PASS), outcome=outcome)
+    text = render("html", run_result(check))
+    assert "<svg" not in text
+    assert "bare_p99_ms=8.4" in text  # the metrics line still lists them
+
+
+def test_html_chart_never_carries_a_hostile_metric() -> None:
+    text, chart = chart_of(perf_run(bare_p99_ms="<script>alert(1)</script>"))
+    assert "script" not in chart.tags
+    assert "<script>" not in text
+    assert "svg" not in chart.tags
+    assert "bare_p99_ms=&lt;script&gt;alert(1)&lt;/script&gt;" in text
+
+
+@pytest.mark.parametrize(
+    "value", ["12 ms", "", "nan", "inf", math.nan, math.inf, -1.0, True, "-0.5"]
+)
+def test_perf_chart_needs_every_latency_as_a_finite_number_at_least_zero(
+    value: float | str,
+) -> None:
+    assert perf_chart(PERF_METRICS | {"project_p95_ms": value}) is None
+    without = {name: v for name, v in PERF_METRICS.items() if name != "bare_p50_ms"}
+    assert perf_chart(without) is None
+
+
+def test_perf_chart_parses_numeric_strings_and_skips_bad_notes() -> None:
+    chart = perf_chart(
+        PERF_METRICS | {"bare_p99_ms": " 8.4 ", "project_rps": "<b>", "p99_ratio": -2}
+    )
+    assert chart is not None
+    assert chart.groups[0].bars[2].value == "8.40"
+    assert chart.notes == ("bare app 18,235 req/s", "throughput 0.23x bare", "64 connections")
+
+
+def test_perf_chart_of_zero_latencies_has_flat_bars_and_a_positive_scale() -> None:
+    zeros: dict[str, float | int | str] = {
+        f"{key}_{p}_ms": 0 for key in ("bare", "project") for p in ("p50", "p95", "p99")
+    }
+    chart = perf_chart(zeros)
+    assert chart is not None
+    assert {bar.height for group in chart.groups for bar in group.bars} == {"0.0"}
+    assert [tick.label for tick in chart.ticks] == ["0 ms", "0.5 ms", "1 ms"]
+    assert chart.notes == ()
+
+
+def test_perf_chart_scales_huge_latencies_without_overflow() -> None:
+    chart = perf_chart(PERF_METRICS | {"project_p99_ms": 1.7e308})
+    assert chart is not None
+    assert chart.groups[1].bars[2].height == "120.0"
+    assert all(math.isfinite(float(bar.y)) for group in chart.groups for bar in group.bars)
