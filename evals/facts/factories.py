@@ -104,8 +104,6 @@ def _super_inits(module: PythonModule, class_name: str) -> list[ast.Call]:
     return [c for node in classes for c in _calls(node) if dotted_name(c.func) == "super.__init__"]
 
 
-
-
 def _returned_dict(module: PythonModule, name: str) -> dict[str, ast.expr] | None:
     """Entries of the dict display a function ``name`` of ``module`` returns."""
     for node in ast.walk(module.tree) if module.tree else ():
