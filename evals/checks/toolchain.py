@@ -12,13 +12,12 @@ finds them. Findings carry the file and line parsed from each tool's JSON output
 from __future__ import annotations
 
 import asyncio
-import configparser
 import json
 import os
 import re
 import sys
-import tomllib
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,18 @@ from evals.facts.ast_index import in_dir, module_name
 from evals.facts.environment import INSTALLED_ENV, InstalledEnv
 from evals.facts.layout import LAYOUT, ProjectLayout
 from evals.facts.load_gate import machine_load
+from evals.facts.project_config import (
+    INI_CONFIGS,
+    INI_NAMES,
+    PYPROJECT,
+    RUFF_CONFIGS,
+    RUFF_NAMES,
+    ConfigDocument,
+    IniSections,
+    parse_ini,
+    parse_toml,
+    read_text,
+)
 from evals.facts.source import PROJECT_FILES
 from evals.model import Finding, Outcome
 from evals.procs import ProcResult, run
@@ -65,27 +76,61 @@ def tool_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(UNTRUSTED_TOOL_ENV)}
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file; a missing or malformed file reads as empty."""
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
-        return {}
+@dataclass(frozen=True)
+class ProjectToolConfig:
+    """The project's own tool settings that the harness honours, from files parsed once.
+
+    Line length, first-party detection and third-party import excuses; nothing else.
+
+    Attributes:
+        pyproject: ``pyproject.toml``'s data (empty when missing or malformed).
+        ruff_files: ``.ruff.toml``/``ruff.toml`` data by file name (present files only).
+        ini: ``mypy.ini``, ``.mypy.ini``, ``setup.cfg`` ... sections by file name.
+    """
+
+    pyproject: dict[str, Any] = field(default_factory=dict)
+    ruff_files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ini: dict[str, IniSections] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, project: Path) -> ProjectToolConfig:
+        """Parse the files of ``project`` with the configuration facts' own parsers."""
+        documents = {name: parse_toml(project, name) for name in ("pyproject.toml", *RUFF_NAMES)}
+        data = {name: _data(doc) for name, doc in documents.items() if doc.exists}
+        texts = {name: read_text(project, name) for name in INI_NAMES}
+        ini = {name: parse_ini(text) for name, text in texts.items() if text is not None}
+        return cls(data.pop("pyproject.toml", {}), data, ini)
+
+    def tool(self, name: str) -> dict[str, Any]:
+        """``[tool.<name>]`` of pyproject.toml (empty when absent or not a table)."""
+        table = self.pyproject.get("tool", {})
+        found = table.get(name, {}) if isinstance(table, dict) else {}
+        return found if isinstance(found, dict) else {}
+
+    @property
+    def ruff(self) -> dict[str, Any]:
+        """The project's Ruff settings: ``.ruff.toml``, ``ruff.toml`` or ``[tool.ruff]``."""
+        for name in (".ruff.toml", "ruff.toml"):
+            if name in self.ruff_files:
+                return self.ruff_files[name]
+        return self.tool("ruff")
 
 
-def project_ruff_config(project: Path) -> dict[str, Any]:
-    """The project's Ruff settings: ``.ruff.toml``, ``ruff.toml`` or ``[tool.ruff]``."""
-    for name in (".ruff.toml", "ruff.toml"):
-        if (project / name).is_file():
-            return _read_toml(project / name)
-    ruff = _read_toml(project / "pyproject.toml").get("tool", {}).get("ruff", {})
-    return ruff if isinstance(ruff, dict) else {}
+def _data(document: ConfigDocument) -> dict[str, Any]:
+    """A parsed TOML document's data; a malformed one reads as empty."""
+    return document.data if isinstance(document.data, dict) else {}
 
 
-def project_line_length(project: Path) -> int:
+async def tool_config(ctx: CheckContext) -> ProjectToolConfig:
+    """The project's tool settings from the run's configuration facts (each parsed once)."""
+    ruff_files = {name: _data(doc) for name, doc in (await ctx.fact(RUFF_CONFIGS)).items()}
+    ini: dict[str, IniSections] = await ctx.fact(INI_CONFIGS)
+    return ProjectToolConfig(_data(await ctx.fact(PYPROJECT)), ruff_files, dict(ini))
+
+
+def project_line_length(config: ProjectToolConfig) -> int:
     """The project's configured line length (Black's, else Ruff's), default 88, capped."""
-    black = _read_toml(project / "pyproject.toml").get("tool", {}).get("black", {})
-    for value in (black.get("line-length"), project_ruff_config(project).get("line-length")):
+    for value in (config.tool("black").get("line-length"), config.ruff.get("line-length")):
         if isinstance(value, int) and value > 0:
             return min(value, MAX_LINE_LENGTH)
     return DEFAULT_LINE_LENGTH
@@ -98,13 +143,13 @@ def _string_list(value: object) -> list[str] | None:
     return None
 
 
-def import_classification(project: Path) -> list[str]:
+def import_classification(settings: ProjectToolConfig) -> list[str]:
     """``--config`` overrides carrying the project's first-party detection settings.
 
     Which imports are first-party (``src``, isort's ``known-*`` lists) decides how
     imports are grouped, not which rules apply, so it is the project's to define.
     """
-    config = project_ruff_config(project)
+    config = settings.ruff
     isort = config.get("lint", {}).get("isort", {}) or config.get("isort", {})
     overrides = []
     if (src := _string_list(config.get("src"))) is not None:
@@ -171,16 +216,22 @@ def ruff_findings(output: str, project: Path) -> list[Finding]:
 
 
 async def run_ruff(
-    project: Path, config: Path, targets: list[str], sandbox: Sandbox | None = None
+    project: Path,
+    settings: ProjectToolConfig,
+    config: Path,
+    targets: list[str],
+    sandbox: Sandbox | None = None,
 ) -> list[Finding]:
     """Run the harness's Ruff with ``config`` over ``targets`` in ``project``.
+
+    ``settings`` gives the project's line length and first-party detection.
 
     Raises:
         ToolError: If Ruff fails or its output cannot be parsed.
     """
-    argv = [tool("ruff"), "check", "--config", str(config), *import_classification(project)]
+    argv = [tool("ruff"), "check", "--config", str(config), *import_classification(settings)]
     argv += ["--no-cache", "--quiet", "--output-format", "json"]
-    argv += ["--line-length", str(project_line_length(project))]
+    argv += ["--line-length", str(project_line_length(settings))]
     result = await run(
         [*argv, *targets],
         cwd=project,
@@ -204,7 +255,8 @@ async def ruff_lint(ctx: CheckContext) -> Outcome:
     targets = existing_dirs(await ctx.fact(PROJECT_FILES), lint_dirs(layout)) or ["."]
     async with machine_load(ctx.facts):
         sandbox = await project_sandbox(ctx.facts)
-        findings = await run_ruff(ctx.project, TOOLCONFIG / "ruff.toml", targets, sandbox)
+        settings = await tool_config(ctx)
+        findings = await run_ruff(ctx.project, settings, TOOLCONFIG / "ruff.toml", targets, sandbox)
     return Outcome.from_findings(capped(findings), "Ruff findings", count=len(findings))
 
 
@@ -217,7 +269,7 @@ async def google_docstrings(ctx: CheckContext) -> Outcome:
     async with machine_load(ctx.facts):
         sandbox = await project_sandbox(ctx.facts)
         config = TOOLCONFIG / "ruff-docstrings.toml"
-        findings = await run_ruff(ctx.project, config, [package], sandbox)
+        findings = await run_ruff(ctx.project, await tool_config(ctx), config, [package], sandbox)
     return Outcome.from_findings(capped(findings), "docstring findings", count=len(findings))
 
 
@@ -270,7 +322,7 @@ async def black_format(ctx: CheckContext) -> Outcome:
     targets = [f for f in files if f.startswith(tuple(f"{d}/" for d in dirs))]
     if not targets:
         return Outcome.failed(f"no Python files under {' or '.join(dirs) or 'a located package'}")
-    length = project_line_length(ctx.project)
+    length = project_line_length(await tool_config(ctx))
     workdir = ctx.facts.options.workdir
     config = await asyncio.to_thread(_write_black_config, workdir, length)
     argv = [tool("black"), "--check", "--config", str(config), *targets]
@@ -337,24 +389,18 @@ def carried_options(options: dict[str, Any]) -> dict[str, str]:
     return carried
 
 
-def _ini_overrides(path: Path, prefix: str) -> list[tuple[list[str], dict[str, Any]]]:
+def _ini_overrides(sections: IniSections, prefix: str) -> list[tuple[list[str], dict[str, Any]]]:
     """``[mypy-<patterns>]`` sections of an ini file (``[mypy-a.*,b]``)."""
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read_string(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, configparser.Error):
-        return []
     return [
-        ([p.strip() for p in name.removeprefix(prefix).split(",")], dict(parser[name]))
-        for name in parser.sections()
+        ([p.strip() for p in name.removeprefix(prefix).split(",")], dict(options))
+        for name, options in sections.items()
         if name.startswith(prefix)
     ]
 
 
-def _toml_overrides(project: Path) -> list[tuple[list[str], dict[str, Any]]]:
+def _toml_overrides(config: ProjectToolConfig) -> list[tuple[list[str], dict[str, Any]]]:
     """``[[tool.mypy.overrides]]`` of the project's pyproject.toml."""
-    mypy = _read_toml(project / "pyproject.toml").get("tool", {}).get("mypy", {})
-    overrides = mypy.get("overrides", []) if isinstance(mypy, dict) else []
+    overrides = config.tool("mypy").get("overrides", [])
     found = []
     for override in overrides if isinstance(overrides, list) else []:
         modules = override.get("module") if isinstance(override, dict) else None
@@ -363,12 +409,12 @@ def _toml_overrides(project: Path) -> list[tuple[list[str], dict[str, Any]]]:
     return found
 
 
-def project_mypy_overrides(project: Path) -> list[tuple[list[str], dict[str, Any]]]:
+def project_mypy_overrides(config: ProjectToolConfig) -> list[tuple[list[str], dict[str, Any]]]:
     """Per-module overrides of every mypy configuration file of the project."""
-    found = _toml_overrides(project)
-    for name in ("mypy.ini", ".mypy.ini"):
-        found += _ini_overrides(project / name, "mypy-")
-    return found + _ini_overrides(project / "setup.cfg", "mypy-")
+    found = _toml_overrides(config)
+    for name in ("mypy.ini", ".mypy.ini", "setup.cfg"):
+        found += _ini_overrides(config.ini.get(name, {}), "mypy-")
+    return found
 
 
 def third_party(pattern: str, own: set[str]) -> bool:
@@ -376,10 +422,10 @@ def third_party(pattern: str, own: set[str]) -> bool:
     return bool(MODULE_PATTERN.fullmatch(pattern)) and pattern.partition(".")[0] not in own
 
 
-def carried_sections(project: Path, own: set[str]) -> str:
+def carried_sections(config: ProjectToolConfig, own: set[str]) -> str:
     """Ini sections carrying the project's import excuses for third-party modules."""
     sections: dict[str, dict[str, str]] = {}
-    for patterns, options in project_mypy_overrides(project):
+    for patterns, options in project_mypy_overrides(config):
         carried = carried_options(options)
         for pattern in (p for p in patterns if carried and third_party(p, own)):
             sections.setdefault(pattern, {}).update(carried)
@@ -389,12 +435,12 @@ def carried_sections(project: Path, own: set[str]) -> str:
     )
 
 
-def write_mypy_config(workdir: Path, project: Path, own: set[str]) -> Path:
+def write_mypy_config(workdir: Path, settings: ProjectToolConfig, own: set[str]) -> Path:
     """The harness's mypy.ini plus the project's third-party import excuses, in ``workdir``."""
     config = workdir / "toolconfig" / "mypy.ini"
     config.parent.mkdir(parents=True, exist_ok=True)
     harness = (TOOLCONFIG / "mypy.ini").read_text(encoding="utf-8")
-    config.write_text(harness + carried_sections(project, own), encoding="utf-8")
+    config.write_text(harness + carried_sections(settings, own), encoding="utf-8")
     return config
 
 
@@ -429,7 +475,8 @@ async def mypy_strict(ctx: CheckContext) -> Outcome:
     files: tuple[str, ...] = await ctx.fact(PROJECT_FILES)
     layout = await ctx.fact(LAYOUT)
     own = own_modules(files, layout)
-    config = await asyncio.to_thread(write_mypy_config, ctx.facts.options.workdir, ctx.project, own)
+    settings = await tool_config(ctx)
+    config = await asyncio.to_thread(write_mypy_config, ctx.facts.options.workdir, settings, own)
     env = {**tool_env(), "MYPYPATH": mypy_path(ctx.project, layout)}
     await asyncio.to_thread(cache.mkdir, exist_ok=True)
     result = await run_tool(ctx, mypy_argv(installed.python, cache, config, package), env, cache)

@@ -13,6 +13,7 @@ from evals.checks.migrations import failure_reason, located
 from evals.checks.suite import coverage_outcome, suite_outcome
 from evals.checks.toolchain import (
     TOOLCONFIG,
+    ProjectToolConfig,
     audit_outcome,
     bandit_findings,
     black_findings,
@@ -197,21 +198,21 @@ def test_installed_distributions_skip_seed_and_harness_tools(tmp_path: Path) -> 
 
 def test_project_line_length_prefers_black_and_is_capped(tmp_path: Path) -> None:
     pyproject = tmp_path / "pyproject.toml"
-    assert project_line_length(tmp_path) == 88
+    assert project_line_length(ProjectToolConfig.read(tmp_path)) == 88
     pyproject.write_text("[tool.ruff]\nline-length = 100\n", encoding="utf-8")
-    assert project_line_length(tmp_path) == 100
+    assert project_line_length(ProjectToolConfig.read(tmp_path)) == 100
     pyproject.write_text("[tool.black]\nline-length = 400\n", encoding="utf-8")
-    assert project_line_length(tmp_path) == 120
+    assert project_line_length(ProjectToolConfig.read(tmp_path)) == 120
 
 
 def test_import_classification_comes_from_the_project(tmp_path: Path) -> None:
-    assert import_classification(tmp_path) == []
+    assert import_classification(ProjectToolConfig.read(tmp_path)) == []
     (tmp_path / "pyproject.toml").write_text(
         '[tool.ruff]\nsrc = ["src"]\n[tool.ruff.lint]\nignore = ["F"]\n'
         '[tool.ruff.lint.isort]\nknown-first-party = ["app"]\n',
         encoding="utf-8",
     )
-    overrides = import_classification(tmp_path)
+    overrides = import_classification(ProjectToolConfig.read(tmp_path))
     assert overrides == [
         "--config",
         'src = ["src"]',
@@ -336,18 +337,23 @@ def add(left: int, right: int) -> int:
 '''
 
 
-@pytest.fixture
-def clean_project(tmp_path: Path) -> Path:
+def calc_project(root: Path, package_dir: str) -> Path:
+    """A clean, tested ``calc`` project whose package is at ``package_dir``."""
     return _project(
-        tmp_path / "clean",
+        root,
         {
-            "pyproject.toml": '[project]\nname = "clean"\nversion = "0.1.0"\n',
-            "src/app/__init__.py": '"""The app package."""\n',
-            "src/app/calc.py": CLEAN_MODULE,
+            "pyproject.toml": f'[project]\nname = "{root.name}"\nversion = "0.1.0"\n',
+            f"{package_dir}/__init__.py": '"""The app package."""\n',
+            f"{package_dir}/calc.py": CLEAN_MODULE,
             "tests/test_calc.py": "from app.calc import add\n\n\n"
             "def test_add() -> None:\n    assert add(1, 2) == 3\n",
         },
     )
+
+
+@pytest.fixture
+def clean_project(tmp_path: Path) -> Path:
+    return calc_project(tmp_path / "clean", "src/app")
 
 
 @pytest.mark.slow
@@ -454,16 +460,7 @@ async def test_fixture_without_tests_fails(clean_project: Path, eval_cache_dir: 
 @pytest.fixture
 def root_package_project(tmp_path: Path) -> Path:
     """The clean project with its package at ``app/`` (no ``src/``)."""
-    return _project(
-        tmp_path / "rooted",
-        {
-            "pyproject.toml": '[project]\nname = "rooted"\nversion = "0.1.0"\n',
-            "app/__init__.py": '"""The app package."""\n',
-            "app/calc.py": CLEAN_MODULE,
-            "tests/test_calc.py": "from app.calc import add\n\n\n"
-            "def test_add() -> None:\n    assert add(1, 2) == 3\n",
-        },
-    )
+    return calc_project(tmp_path / "rooted", "app")
 
 
 @pytest.mark.slow
@@ -513,7 +510,7 @@ def test_only_third_party_import_excuses_are_carried_over(tmp_path: Path) -> Non
         encoding="utf-8",
     )
     files = ["app/main.py", "tests/test_x.py", "alembic/env.py"]
-    sections = carried_sections(tmp_path, own_modules(files, ROOT_LAYOUT))
+    sections = carried_sections(ProjectToolConfig.read(tmp_path), own_modules(files, ROOT_LAYOUT))
     assert sections == (
         "\n[mypy-aiokafka]\nignore_missing_imports = True\n"
         "\n[mypy-aiokafka.*]\nignore_missing_imports = True\n"
@@ -528,7 +525,9 @@ def test_generated_mypy_config_keeps_the_harness_config(tmp_path: Path) -> None:
         "[mypy]\nstrict = False\n[mypy-aiokafka.*]\nignore_missing_imports = true\n",
         encoding="utf-8",
     )
-    config = write_mypy_config(tmp_path / "work", tmp_path, {"app"}).read_text(encoding="utf-8")
+    config = write_mypy_config(
+        tmp_path / "work", ProjectToolConfig.read(tmp_path), {"app"}
+    ).read_text(encoding="utf-8")
     assert config.startswith((TOOLCONFIG / "mypy.ini").read_text(encoding="utf-8"))
     assert config.endswith("\n[mypy-aiokafka.*]\nignore_missing_imports = True\n")
     assert "strict = False" not in config
@@ -553,7 +552,8 @@ def broken() -> int:
 
 async def mypy_errors(project: Path, python: Path, workdir: Path) -> set[tuple[str, str]]:
     """Run the harness's mypy as ``types.mypy`` does on ``app/``: (file, message) pairs."""
-    config = write_mypy_config(workdir, project, own_modules(["app/__init__.py"], ROOT_LAYOUT))
+    own = own_modules(["app/__init__.py"], ROOT_LAYOUT)
+    config = write_mypy_config(workdir, ProjectToolConfig.read(project), own)
     argv = mypy_argv(python, workdir / "cache", config, "app")
     result = await run(argv, cwd=project, env={**tool_env(), "MYPYPATH": str(project)})
     return {(f.path or "", f.message) for f in mypy_findings(result.stdout)}
