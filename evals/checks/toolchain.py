@@ -215,25 +215,23 @@ def ruff_findings(output: str, project: Path) -> list[Finding]:
     return findings
 
 
-async def run_ruff(
-    project: Path,
-    settings: ProjectToolConfig,
-    config: Path,
-    targets: list[str],
-    sandbox: Sandbox | None = None,
-) -> list[Finding]:
-    """Run the harness's Ruff with ``config`` over ``targets`` in ``project``.
+def ruff_argv(settings: ProjectToolConfig, config: Path) -> list[str]:
+    """Ruff's command line: the harness's ``config`` with the project's line length and imports."""
+    argv = [tool("ruff"), "check", "--config", str(config), *import_classification(settings)]
+    argv += ["--no-cache", "--quiet", "--output-format", "json"]
+    return [*argv, "--line-length", str(project_line_length(settings))]
 
-    ``settings`` gives the project's line length and first-party detection.
+
+async def run_ruff(
+    project: Path, argv: list[str], sandbox: Sandbox | None = None
+) -> list[Finding]:
+    """Run Ruff's command line ``argv`` (see :func:`ruff_argv`) in ``project``.
 
     Raises:
         ToolError: If Ruff fails or its output cannot be parsed.
     """
-    argv = [tool("ruff"), "check", "--config", str(config), *import_classification(settings)]
-    argv += ["--no-cache", "--quiet", "--output-format", "json"]
-    argv += ["--line-length", str(project_line_length(settings))]
     result = await run(
-        [*argv, *targets],
+        argv,
         cwd=project,
         env=tool_env(),
         timeout_s=TOOL_TIMEOUT_S,
@@ -255,8 +253,8 @@ async def ruff_lint(ctx: CheckContext) -> Outcome:
     targets = existing_dirs(await ctx.fact(PROJECT_FILES), lint_dirs(layout)) or ["."]
     async with machine_load(ctx.facts):
         sandbox = await project_sandbox(ctx.facts)
-        settings = await tool_config(ctx)
-        findings = await run_ruff(ctx.project, settings, TOOLCONFIG / "ruff.toml", targets, sandbox)
+        argv = ruff_argv(await tool_config(ctx), TOOLCONFIG / "ruff.toml")
+        findings = await run_ruff(ctx.project, [*argv, *targets], sandbox)
     return Outcome.from_findings(capped(findings), "Ruff findings", count=len(findings))
 
 
@@ -268,8 +266,8 @@ async def google_docstrings(ctx: CheckContext) -> Outcome:
         return Outcome.failed(NO_PACKAGE)
     async with machine_load(ctx.facts):
         sandbox = await project_sandbox(ctx.facts)
-        config = TOOLCONFIG / "ruff-docstrings.toml"
-        findings = await run_ruff(ctx.project, await tool_config(ctx), config, [package], sandbox)
+        argv = ruff_argv(await tool_config(ctx), TOOLCONFIG / "ruff-docstrings.toml")
+        findings = await run_ruff(ctx.project, [*argv, package], sandbox)
     return Outcome.from_findings(capped(findings), "docstring findings", count=len(findings))
 
 

@@ -18,7 +18,6 @@ from evals.facts.layout import LAYOUT, ProjectLayout
 from evals.facts.source import PYTHON_MODULES, PythonModule
 from evals.registry import FactKey, provides
 
-SRC_DIR = "src"
 UNKNOWN = object()
 """Sentinel: the value of an expression could not be determined statically."""
 
@@ -92,8 +91,8 @@ SETTINGS_FIELDS: FactKey[tuple[SettingsField, ...]] = FactKey("pattern_settings_
 
 
 def under(path: str, *directories: str) -> bool:
-    """Whether ``path`` lies in one of ``directories`` (all of ``src`` when none given)."""
-    return any(in_dir(path, directory) for directory in directories or (SRC_DIR,))
+    """Whether ``path`` lies in one of ``directories`` (e.g. the layout's code root)."""
+    return any(in_dir(path, directory) for directory in directories)
 
 
 def literal(node: ast.expr | None) -> object:
@@ -184,7 +183,7 @@ def _opaque(call: ast.Call, dicts: dict[str, dict[str, ast.expr]]) -> bool:
 
 
 def calls_named(
-    sites: tuple[CallSite, ...], *names: str, directories: tuple[str, ...] = (SRC_DIR,)
+    sites: tuple[CallSite, ...], *names: str, directories: tuple[str, ...]
 ) -> list[CallSite]:
     """Calls whose callee's final identifier is one of ``names``, in ``directories``."""
     wanted = set(names)
@@ -311,11 +310,6 @@ def handler_names(handler: ast.ExceptHandler) -> set[str]:
         return {"BaseException"}
     types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
     return {name for node in types if (name := last_name(node))}
-
-
-def src_modules(modules: Iterable[PythonModule]) -> list[PythonModule]:
-    """The parsed modules under ``src/`` (prefer :func:`code_modules`, which follows the layout)."""
-    return [m for m in modules if m.tree is not None and under(m.path)]
 
 
 def code_modules(modules: Iterable[PythonModule], layout: ProjectLayout) -> list[PythonModule]:
