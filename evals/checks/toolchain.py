@@ -222,9 +222,7 @@ def ruff_argv(settings: ProjectToolConfig, config: Path) -> list[str]:
     return [*argv, "--line-length", str(project_line_length(settings))]
 
 
-async def run_ruff(
-    project: Path, argv: list[str], sandbox: Sandbox | None = None
-) -> list[Finding]:
+async def run_ruff(project: Path, argv: list[str], sandbox: Sandbox | None = None) -> list[Finding]:
     """Run Ruff's command line ``argv`` (see :func:`ruff_argv`) in ``project``.
 
     Raises:
