@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from evals.checklist import ChecklistError
+from evals.contract import Contract, ContractError, case_contract, load_contract
 from evals.model import RunResult, Tier
 from evals.progress import ProgressSink, make_progress
 from evals.reports import FORMATS
@@ -73,8 +74,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_case_flags(score: argparse.ArgumentParser) -> None:
+    """``--case NAME`` or ``--contract FILE``: the contract of the design items."""
+    case = score.add_mutually_exclusive_group()
+    case.add_argument("--case", help="a shipped case (evals/cases/NAME) for the design items")
+    case.add_argument("--contract", type=Path, help="a case contract file for the design items")
+
+
 def _add_process_flags(score: argparse.ArgumentParser) -> None:
-    """``--no-progress``, and ``--require-sandbox`` or ``--no-sandbox``."""
+    """``--no-progress``, ``--require-sandbox`` or ``--no-sandbox``, and the case flags."""
     score.add_argument("--no-progress", action="store_true", help="no progress on stderr")
     sandbox = score.add_mutually_exclusive_group()
     sandbox.add_argument(
@@ -85,6 +93,7 @@ def _add_process_flags(score: argparse.ArgumentParser) -> None:
     sandbox.add_argument(
         "--no-sandbox", action="store_true", help="run the project's processes unconfined"
     )
+    _add_case_flags(score)
 
 
 def sandbox_mode(args: argparse.Namespace, environ: dict[str, str] | None = None) -> SandboxMode:
@@ -107,7 +116,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args.formats = list(dict.fromkeys(args.formats or ["terminal"]))
     if len(args.formats) > 1 and args.output is None:
         raise UsageError("several --format values need --output DIR")
+    args.case_contract = selected_contract(args)
     return args
+
+
+def selected_contract(args: argparse.Namespace) -> Contract | None:
+    """The case contract ``--case`` or ``--contract`` names, loaded and validated.
+
+    Raises:
+        UsageError: If it does not exist or is invalid.
+    """
+    try:
+        if args.case:
+            return case_contract(args.case)
+        return load_contract(args.contract) if args.contract else None
+    except ContractError as exc:
+        raise UsageError(one_line(str(exc))) from None
 
 
 def passthrough_env(environ: dict[str, str] | None = None) -> dict[str, str]:
@@ -176,6 +200,7 @@ async def _scored(args: argparse.Namespace, progress: ProgressSink | None) -> Ru
         progress=progress,
         timeout_s=args.timeout,
         sandbox=sandbox_mode(args),
+        contract=args.case_contract,
     )
 
 

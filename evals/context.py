@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from evals.checklist import ChecklistItem
+from evals.contract import Contract
 from evals.model import Tier
 from evals.registry import FACTS, FactKey, RegistryError
 from evals.sandbox import Sandbox, SandboxMode
@@ -49,6 +50,7 @@ class RunOptions:
         sandbox_mode: How the project's processes are confined (see
             :class:`~evals.sandbox.SandboxMode`).
         sandbox: The run's sandbox once opened (:func:`evals.sandbox.run_sandbox`).
+        contract: The case contract the design items check against (``--case``), if any.
     """
 
     tier: Tier
@@ -58,6 +60,7 @@ class RunOptions:
     timeout_s: float = 600.0
     sandbox_mode: SandboxMode = SandboxMode.AUTO
     sandbox: Sandbox | None = None
+    contract: Contract | None = None
 
 
 class Facts:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from evals import registry
 from evals.checklist import Checklist, ChecklistItem, load_checklist
+from evals.contract import Contract
 from evals.context import (
     CheckContext,
     FactNotApplicable,
@@ -316,6 +317,7 @@ async def score_project(  # noqa: PLR0913 - the public entry point's documented 
     check_timeout_s: float | None = None,
     timeout_s: float | None = None,
     sandbox: SandboxMode = SandboxMode.AUTO,
+    contract: Contract | None = None,
 ) -> RunResult:
     """Score the project at ``project`` against the checklist; the project is never modified.
 
@@ -332,6 +334,7 @@ async def score_project(  # noqa: PLR0913 - the public entry point's documented 
         check_timeout_s: One timeout for every check instead of the per-tier defaults.
         timeout_s: Timeout of one project subprocess (e.g. the test run); 600 s when None.
         sandbox: How the project's processes are confined (:class:`SandboxMode`).
+        contract: The case contract for the design items; they skip without one.
 
     Returns:
         The scored result, checks in checklist order.
@@ -340,11 +343,9 @@ async def score_project(  # noqa: PLR0913 - the public entry point's documented 
         RunnerError: If the project, the selection or the registry is invalid.
         SandboxError: If no sandbox can be made and ``sandbox`` is not ``off``.
     """
-    options = (tuple(select), dict(env or {}), fail_on_error, cache_dir)
-    settings = RunSettings(tier, *options, check_timeout_s, timeout_s, sandbox)
-    return await run_checks(
-        project, settings, checklist=checklist, checks=checks, progress=progress
-    )
+    options = (tuple(select), dict(env or {}), fail_on_error, cache_dir, check_timeout_s)
+    how = RunSettings(tier, *options, timeout_s, sandbox, contract)
+    return await run_checks(project, how, checklist=checklist, checks=checks, progress=progress)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -359,12 +360,14 @@ class RunSettings:
     check_timeout_s: float | None = None
     timeout_s: float | None = None
     sandbox: SandboxMode = SandboxMode.AUTO
+    contract: Contract | None = None
 
     def options(self, workdir: Path) -> RunOptions:
         """The run options facts see, with the defaults filled in."""
         cache_dir = self.cache_dir or default_cache_dir()
         options = RunOptions(self.tier, workdir, dict(self.env), cache_dir)
         options.sandbox_mode = self.sandbox
+        options.contract = self.contract
         if self.timeout_s is not None:
             options.timeout_s = self.timeout_s
         return options

@@ -262,14 +262,14 @@ async def _spawn_broker(port: int, log: Path) -> asyncio.subprocess.Process:
         )
 
 
-async def embedded_broker(facts: Facts) -> str:
-    """Start the embedded Tansu broker for this run; returns its bootstrap address.
+async def embedded_broker(facts: Facts, name: str = "broker") -> str:
+    """Start an embedded Tansu broker (log ``<name>.log``); returns its bootstrap address.
 
     Raises:
         ServiceError: If the binary is missing or the broker does not answer in time.
     """
     port = free_port()
-    log = facts.options.workdir / "broker.log"
+    log = facts.options.workdir / f"{name}.log"
     try:
         process = await _spawn_broker(port, log)
     except Exception as exc:

@@ -1,0 +1,104 @@
+"""Design conformance: the service does what its tech design says, with the broker in the loop.
+
+All four items read one run of the case contract's scenarios
+(:mod:`evals.facts.scenarios`); each scenario is reported by the item the contract names as
+its owner, and ``design.endpoints`` judges the endpoints from the calls every scenario
+made. Without a case contract (``--case``/``--contract``) the items skip and say so.
+"""
+
+from __future__ import annotations
+
+from evals.checks.build import INSTALL_ITEM
+from evals.context import CheckContext
+from evals.contract import Endpoint
+from evals.facts.scenarios import SCENARIO_RUN, Call, ScenarioResult, ScenarioRun, openapi_paths
+from evals.model import Finding, Outcome, Status
+from evals.registry import check
+
+
+def scenario_finding(result: ScenarioResult) -> Finding:
+    """The failing step of ``result`` as a finding."""
+    failure = result.failure
+    assert failure is not None  # noqa: S101 - only failed results are reported
+    return Finding(
+        f"{result.scenario.name}: step {failure.index} ({failure.kind}): {failure.detail}"
+    )
+
+
+def stack_notes(run: ScenarioRun) -> list[Finding]:
+    """The stack's notes (no Procfile, a process that exited) as findings."""
+    notes = [Finding(note) for note in run.stack.notes]
+    if run.prefix:
+        notes.append(Finding(f"the design's paths are served under the prefix {run.prefix}"))
+    return notes
+
+
+def scenarios_outcome(run: ScenarioRun, item_id: str) -> Outcome:
+    """Pass when every scenario ``item_id`` owns passed; the failing steps otherwise."""
+    owned = run.owned_by(item_id)
+    if not owned:
+        return Outcome.skipped(f"the case contract has no scenario for {item_id}")
+    failed = [r for r in owned if not r.passed]
+    metrics: dict[str, float | int | str] = {
+        "scenarios": len(owned),
+        "failed": len(failed),
+        "seconds": round(sum(r.duration_s for r in owned), 1),
+    }
+    notes = stack_notes(run) if item_id == "design.scenarios" else []
+    if not failed:
+        return Outcome(Status.PASS, "", tuple(notes), metrics)
+    findings = [scenario_finding(r) for r in failed]
+    reason = f"{len(failed)} of {len(owned)} scenarios failed; first: {findings[0].message}"
+    logs = Finding(f"process output (last lines):\n{run.stack.logs()}")
+    return Outcome.failed(reason, [*findings, *notes, logs], **metrics)
+
+
+@check("design.scenarios", requires=(INSTALL_ITEM,))
+async def design_scenarios(ctx: CheckContext) -> Outcome:
+    """The contract's functional scenarios pass against the running service."""
+    return scenarios_outcome(await ctx.fact(SCENARIO_RUN), "design.scenarios")
+
+
+@check("kafka.publish_runtime", requires=(INSTALL_ITEM,))
+async def publish_runtime(ctx: CheckContext) -> Outcome:
+    """A state change through the API puts its event on the topic, keyed and enveloped."""
+    return scenarios_outcome(await ctx.fact(SCENARIO_RUN), "kafka.publish_runtime")
+
+
+@check("kafka.consume_runtime", requires=(INSTALL_ITEM,))
+async def consume_runtime(ctx: CheckContext) -> Outcome:
+    """Consumed events take effect once; poison messages reach the dead-letter topic."""
+    return scenarios_outcome(await ctx.fact(SCENARIO_RUN), "kafka.consume_runtime")
+
+
+def endpoint_finding(endpoint: Endpoint, calls: list[Call]) -> Finding | None:
+    """Why ``endpoint`` is not served as designed, or None when a call got its success."""
+    mine = [c for c in calls if c.method == endpoint.method and c.template == endpoint.template]
+    if any(c.status == endpoint.success for c in mine):
+        return None
+    if not mine:
+        return Finding(f"{endpoint.label}: no scenario reached it (an earlier step failed)")
+    seen = ", ".join(sorted({str(c.status or "no answer") for c in mine}))
+    return Finding(f"{endpoint.label}: answered {seen}, never {endpoint.success}")
+
+
+def undocumented(run: ScenarioRun, served: set[str]) -> list[Finding]:
+    """Design endpoints missing from the live OpenAPI document."""
+    wanted = [e for e in run.stack.contract.endpoints if e.openapi]
+    return [
+        Finding(f"{e.label}: not in /openapi.json")
+        for e in wanted
+        if served and run.prefix + e.template not in served
+    ]
+
+
+@check("design.endpoints", requires=(INSTALL_ITEM,))
+async def design_endpoints(ctx: CheckContext) -> Outcome:
+    """Every endpoint of the contract answers its success status to a scenario's call."""
+    run = await ctx.fact(SCENARIO_RUN)
+    endpoints = run.stack.contract.endpoints
+    findings = [f for e in endpoints if (f := endpoint_finding(e, list(run.calls)))]
+    findings += undocumented(run, await openapi_paths(run.stack))
+    return Outcome.from_findings(
+        findings, "design endpoints not served as designed", endpoints=len(endpoints)
+    )
