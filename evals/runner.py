@@ -19,7 +19,6 @@ from pathlib import Path
 
 from evals import registry
 from evals.checklist import Checklist, ChecklistItem, load_checklist
-from evals.contract import Contract
 from evals.context import (
     CheckContext,
     FactNotApplicable,
@@ -28,6 +27,7 @@ from evals.context import (
     RunOptions,
     cancel_and_wait,
 )
+from evals.contract import Contract
 from evals.model import CheckResult, Outcome, RunResult, Status, Tier
 from evals.progress import ProgressSink
 from evals.registry import CheckSpec

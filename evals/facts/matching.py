@@ -68,6 +68,8 @@ def _number(value: Json) -> Decimal | None:
 
 def _scalar_matches(expected: Json, actual: Json) -> bool:
     """Equal, or the same number written as a number or a decimal string."""
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return expected is actual
     if expected == actual:
         return True
     if isinstance(expected, str) and isinstance(actual, str):
