@@ -9,6 +9,7 @@ STAMP := $(VENV)/.installed
 PROJECT ?=
 EVAL_TARGET ?= reference_impl
 EVAL_TIER ?= full
+EVAL_CASE ?= order-service
 EVAL_REPORTS ?= eval-reports
 PY_DIRS := evals scripts tests
 
@@ -28,8 +29,8 @@ $(STAMP): pyproject.toml poetry.lock
 	$(BIN)/poetry install --no-interaction
 	@touch $(STAMP)
 
-eval: setup ## Score reference_impl/ with the full tier and print the scorecard (the main job)
-	$(BIN)/python -m evals score $(EVAL_TARGET) --tier $(EVAL_TIER) \
+eval: setup ## Score reference_impl/ (full tier, case order-service) and print the scorecard (the main job)
+	$(BIN)/python -m evals score $(EVAL_TARGET) --tier $(EVAL_TIER) $(if $(EVAL_CASE),--case $(EVAL_CASE)) \
 		--format terminal --format json --format junit --format sarif --format markdown --format html \
 		--output $(EVAL_REPORTS)
 

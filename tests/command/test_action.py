@@ -24,6 +24,7 @@ import jsonschema
 import pytest
 import yaml
 
+from evals.contract import known_cases
 from scripts.ci_score import WORKFLOW_FILES, _parser, harness_argv, harness_env, main
 from scripts.definition import REPO_ROOT
 
@@ -100,7 +101,8 @@ def test_every_used_action_is_pinned_to_a_major_version(path: Path) -> None:
 def test_action_inputs_and_outputs() -> None:
     action = load_yaml(ACTION)
     assert set(action["inputs"]) >= REQUIRED_INPUTS
-    assert "not supported yet" in action["inputs"]["case"]["description"].lower()
+    case_help = action["inputs"]["case"]["description"]
+    assert "--case" in case_help and all(known in case_help for known in known_cases())
     assert action["outputs"]["score"]["value"] == "${{ steps.score.outputs.score }}"
     assert action["outputs"]["passed"]["value"] == "${{ steps.score.outputs.passed }}"
     steps = {step.get("id"): step for step in action["runs"]["steps"]}

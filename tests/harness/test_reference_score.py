@@ -1,9 +1,10 @@
-"""The golden reference scores 100 with every gate passing on the full tier."""
+"""The golden reference scores 100 with every gate passing on the full tier, with its case."""
 
 from __future__ import annotations
 
 import pytest
 
+from evals.contract import case_contract
 from evals.model import RunResult, Status, Tier
 from evals.runner import score_project
 from tests.mutations.helpers import ALLOWED_ERRORS, REFERENCE_IMPL
@@ -22,7 +23,9 @@ def _problems(result: RunResult) -> list[str]:
 @pytest.mark.slow
 @pytest.mark.full
 async def test_reference_scores_100_with_every_gate_passing() -> None:
-    result = await score_project(REFERENCE_IMPL, tier=Tier.FULL)
+    result = await score_project(
+        REFERENCE_IMPL, tier=Tier.FULL, contract=case_contract("order-service")
+    )
     problems = _problems(result)
     assert not problems, "\n".join(problems)
     assert result.score == 100
