@@ -242,6 +242,7 @@ class RunResult:
         started_at: ISO-8601 UTC start time.
         duration_s: Wall-clock duration of the run.
         sandbox: How the project's processes were confined (``none (...)`` when not).
+        case: The case contract the design items checked against ("" without one).
     """
 
     project: str
@@ -254,6 +255,7 @@ class RunResult:
     started_at: str
     duration_s: float
     sandbox: str = ""
+    case: str = ""
 
     def __post_init__(self) -> None:
         """Make the project path and the command version one safe line each."""

@@ -415,6 +415,7 @@ def _assemble(
         checks=results,
         started_at=started_at,
         duration_s=round(time.monotonic() - clock, 3),
+        case=settings.contract.case if settings.contract else "",
     )
 
 

@@ -176,17 +176,8 @@ async def consumer_group(contract: Contract, bootstrap: str) -> tuple[str, list[
     return "", [f"no consumer group became active within {GROUP_TIMEOUT_S:g} s"]
 
 
-@provides(DESIGN_STACK)
-async def design_stack(facts: Facts) -> DesignStack:
-    """Start the stack (see the module docstring).
-
-    Raises:
-        FactNotApplicable: Without a contract, or when the web app does not start.
-    """
-    contract = facts.options.contract
-    if contract is None:
-        raise FactNotApplicable(NO_CONTRACT)
-    live = await facts.get(LIVE_SERVER)
+async def _build(facts: Facts, contract: Contract, live: RunningServer) -> DesignStack:
+    """Topics first, then migrations, the Procfile processes and the web app."""
     services = await stack_broker(facts, await facts.get(SERVICES))
     try:
         await create_topics(services.kafka_bootstrap, [t.name for t in contract.topics])
@@ -202,3 +193,18 @@ async def design_stack(facts: Facts) -> DesignStack:
     server.gate = live.gate
     all_notes = (*notes, *started, *waited)
     return DesignStack(contract, server, services.kafka_bootstrap, processes, all_notes, group)
+
+
+@provides(DESIGN_STACK)
+async def design_stack(facts: Facts) -> DesignStack:
+    """Start the stack (see the module docstring) while no load is being measured.
+
+    Raises:
+        FactNotApplicable: Without a contract, or when the web app does not start.
+    """
+    contract = facts.options.contract
+    if contract is None:
+        raise FactNotApplicable(NO_CONTRACT)
+    live = await facts.get(LIVE_SERVER)
+    async with live.gate.shared():
+        return await _build(facts, contract, live)

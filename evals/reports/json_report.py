@@ -40,6 +40,18 @@ def metrics(result: RunResult) -> dict[str, float | int | str]:
     }
 
 
+def provenance(result: RunResult) -> dict[str, Any]:
+    """What the result was produced with: checklist, command, time, sandbox and case."""
+    return {
+        "checklist_sha256": result.checklist_sha256,
+        "command_version": result.command_version,
+        "started_at": result.started_at,
+        "duration_s": result.duration_s,
+        "sandbox": result.sandbox,
+        "case": result.case,
+    }
+
+
 def to_dict(result: RunResult) -> dict[str, Any]:
     """The whole result as a JSON-compatible dict."""
     return {
@@ -48,11 +60,7 @@ def to_dict(result: RunResult) -> dict[str, Any]:
         "tier": result.tier.name.lower(),
         "score": result.score,
         "passed": result.passed,
-        "checklist_sha256": result.checklist_sha256,
-        "command_version": result.command_version,
-        "started_at": result.started_at,
-        "duration_s": result.duration_s,
-        "sandbox": result.sandbox,
+        **provenance(result),
         "summary": {
             "counts": counts(result),
             "gate_failures": [check.id for check in gate_failures(result)],

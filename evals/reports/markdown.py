@@ -64,7 +64,8 @@ def _header(result: RunResult) -> list[str]:
         "",
         f"{tally['pass']} pass · {tally['fail']} fail · {tally['error']} error ·"
         f" {tally['skip']} skip · checklist `{result.checklist_sha256[:12]}` ·"
-        f" command {_cell(result.command_version)}",
+        f" command {_cell(result.command_version)}"
+        + (f" · case {_cell(result.case)}" if result.case else ""),
         "",
     ]
 

@@ -122,6 +122,8 @@ def scorecard(result: RunResult) -> Group:
         unconfined = result.sandbox.startswith("none")
         style = "bold red" if unconfined else "dim"
         parts.append(Text(f"Sandbox: {inline(result.sandbox)}", style=style))
+    if result.case:
+        parts.append(Text(f"Case: {inline(result.case)}", style="dim"))
     parts.append(_summary(result))
     return Group(*parts)
 

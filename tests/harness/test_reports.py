@@ -331,3 +331,12 @@ def test_perf_chart_scales_huge_latencies_without_overflow() -> None:
     assert chart is not None
     assert chart.groups[1].bars[2].height == "120.0"
     assert all(math.isfinite(float(bar.y)) for group in chart.groups for bar in group.bars)
+
+
+def test_the_case_contract_is_named_in_every_human_report(sample: RunResult) -> None:
+    with_case = dataclasses.replace(sample, case="order-service")
+    assert validate_json_report(render("json", with_case))["case"] == "order-service"
+    assert "Case: order-service" in render_text(with_case)
+    assert "· case order" in render("markdown", with_case)
+    assert "case <b>order-service</b>" in render("html", with_case)
+    assert "Case:" not in render_text(sample)
