@@ -8,6 +8,7 @@ import pytest
 from starlette.types import Message, Receive, Scope, Send
 
 from app import entrypoints
+from app.api.errors import UnexpectedErrorMiddleware
 from app.api.middleware import CorrelationIdMiddleware, extract_correlation_id
 
 EXIT_CONFIG_ERROR = 2
@@ -83,3 +84,38 @@ def test_unknown_command_prints_usage(capsys: pytest.CaptureFixture[str]) -> Non
     with pytest.raises(SystemExit):
         entrypoints.main(["nope"])
     assert "usage" in capsys.readouterr().err
+
+
+async def test_unexpected_error_middleware_passes_non_http_scopes() -> None:
+    seen: list[str] = []
+
+    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(scope["type"])
+
+    async def receive() -> Message:
+        return {"type": "lifespan.startup"}
+
+    async def send(message: Message) -> None:
+        seen.append(message["type"])
+
+    await UnexpectedErrorMiddleware(inner)({"type": "lifespan"}, receive, send)
+    assert seen == ["lifespan"]
+
+
+async def test_error_after_the_response_started_is_re_raised() -> None:
+    sent: list[Message] = []
+
+    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        raise RuntimeError("mid-stream")
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
+    with pytest.raises(RuntimeError, match="mid-stream"):
+        await UnexpectedErrorMiddleware(inner)(scope, receive, send)
+    assert [message["status"] for message in sent] == [200]
