@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -78,6 +79,36 @@ def test_worker_entrypoints_run_their_loops(monkeypatch: pytest.MonkeyPatch) -> 
     entrypoints.main(["relay"])
     entrypoints.main(["consumer"])
     assert started == [9998, "h:9092", 9999, "h:9092"]
+
+
+def test_metrics_port_0_disables_the_metrics_server(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _env(monkeypatch)
+    monkeypatch.setenv("CONSUMER_METRICS_PORT", "0")
+    monkeypatch.setenv("RELAY_METRICS_PORT", "0")
+    started: list[Any] = []
+
+    async def fake_loop(settings: Any) -> None:
+        started.append("loop")
+
+    monkeypatch.setattr(entrypoints, "relay", fake_loop)
+    monkeypatch.setattr(entrypoints, "consume", fake_loop)
+    monkeypatch.setattr(entrypoints, "start_http_server", started.append)
+    entrypoints.main(["relay"])
+    entrypoints.main(["consumer"])
+    assert started == ["loop", "loop"]
+
+
+def test_procfile_names_the_three_processes() -> None:
+    procfile = Path(__file__).resolve().parents[2] / "Procfile"
+    lines = procfile.read_text(encoding="utf-8").splitlines()
+    processes = dict(line.split(": ", 1) for line in lines if line.strip())
+    assert processes == {
+        "web": "python -m uvicorn app.main:app --host 127.0.0.1 --port ${PORT:-8000}",
+        "relay": "python -m app.entrypoints relay",
+        "consumer": "python -m app.entrypoints consumer",
+    }
 
 
 def test_unknown_command_prints_usage(capsys: pytest.CaptureFixture[str]) -> None:
