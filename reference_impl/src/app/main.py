@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app.api.errors import register_exception_handlers
+from app.api.errors import UnexpectedErrorMiddleware, register_exception_handlers
 from app.api.middleware import CorrelationIdMiddleware
 from app.api.routes import health, orders
 from app.core.config import Settings, load_settings
@@ -74,6 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     application.state.settings = settings
+    # Added first, so it runs inside the correlation-id middleware.
+    application.add_middleware(UnexpectedErrorMiddleware)
     application.add_middleware(CorrelationIdMiddleware)
     register_exception_handlers(application)
     application.include_router(health.router)

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.core.database import create_session_factory, session_scope
 from app.kafka.consumer import decode_event
 from app.models import Order, OrderItem, OrderStatus, OutboxEvent
-from app.repositories.orders import OrderRepository
 from app.schemas.events import EventEnvelope, PaymentPayload
 from app.services.payment_events import PaymentEventService, ProcessingOutcome
 from tests.support.kafka import encode, payment_event, succeeded
@@ -33,7 +32,7 @@ async def _pending_order(engine: AsyncEngine, customer_id: str) -> uuid.UUID:
         items=[OrderItem(sku="A", quantity=1, unit_price=Decimal("1.00"))],
     )
     async with session_scope(create_session_factory(engine)) as session:
-        await OrderRepository(session).add(order)
+        session.add(order)
     return order.id
 
 

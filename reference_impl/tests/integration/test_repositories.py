@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import fields
 from datetime import timedelta
 from decimal import Decimal
 
@@ -11,10 +12,17 @@ from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.models import Order, OrderItem, OrderStatus, OutboxEvent
-from app.repositories.orders import OrderQuery, OrderRepository
+from app.repositories.order_views import (
+    BY_ID,
+    LINE_COLUMNS,
+    ORDER_COLUMNS,
+    OrderLine,
+    OrderView,
+    OrderViewRepository,
+)
+from app.repositories.orders import NewOrder, OrderQuery, OrderRepository
 from app.repositories.outbox import OutboxRepository
 from app.repositories.processed_events import ProcessedEventRepository
-from app.schemas.orders import OrderCreate
 
 pytestmark = pytest.mark.integration
 
@@ -42,11 +50,25 @@ def _event(topic: str = "orders.v1.repo") -> OutboxEvent:
     )
 
 
+async def _add(session: AsyncSession, order: Order) -> Order:
+    """Store a fixture order through the ORM."""
+    session.add(order)
+    await session.flush()
+    return order
+
+
+async def _views(session: AsyncSession) -> OrderViewRepository:
+    """The read model on the driver connection of the session's connection."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return OrderViewRepository(raw.driver_connection)
+
+
 async def test_add_and_get_round_trip(
     db_session: AsyncSession, customer_id: str
 ) -> None:
     repository = OrderRepository(db_session)
-    created = await repository.add(_order(customer_id))
+    created = await _add(db_session, _order(customer_id))
     loaded = await repository.get(created.id, for_update=True)
     assert loaded is not None
     assert loaded.customer_id == customer_id
@@ -58,16 +80,17 @@ async def test_get_unknown_returns_none(db_session: AsyncSession) -> None:
     assert await OrderRepository(db_session).get(uuid.uuid4()) is None
 
 
-def _create_request(customer_id: str) -> OrderCreate:
-    return OrderCreate.model_validate(
-        {
-            "customer_id": customer_id,
-            "currency": "EUR",
-            "items": [
-                {"sku": "B-2", "quantity": 1, "unit_price": "3.50"},
-                {"sku": "A-1", "quantity": 2, "unit_price": "1.25"},
-            ],
-        }
+def _new_order(customer_id: str) -> NewOrder:
+    return NewOrder(
+        id=uuid.uuid4(),
+        customer_id=customer_id,
+        status="PENDING",
+        currency="EUR",
+        total_amount=Decimal("6.00"),
+        items=[
+            OrderLine("B-2", 1, Decimal("3.50")),
+            OrderLine("A-1", 2, Decimal("1.25")),
+        ],
     )
 
 
@@ -75,21 +98,20 @@ async def test_create_and_get_view_round_trip(
     db_session: AsyncSession, customer_id: str
 ) -> None:
     repository = OrderRepository(db_session)
-    order_id = uuid.uuid4()
-    created = await repository.create(
-        order_id=order_id,
-        status="PENDING",
-        data=_create_request(customer_id),
-        total=Decimal("6.00"),
-    )
-    viewed = await repository.get_view(order_id)
+    new = _new_order(customer_id)
+    order_id = new.id
+    created = await repository.create(new)
+    views = await _views(db_session)
+    viewed = await views.get(order_id)
+    assert viewed is not None
     assert viewed == created
+    assert list(viewed.items) == list(new.items)
     assert [item.sku for item in created.items] == ["B-2", "A-1"]
     assert created.created_at is not None
     loaded = await repository.get(order_id)
     assert loaded is not None
     assert [(i.sku, i.quantity) for i in loaded.items] == [("B-2", 1), ("A-1", 2)]
-    assert await repository.get_view(uuid.uuid4()) is None
+    assert await views.get(uuid.uuid4()) is None
 
 
 async def test_outbox_insert_writes_the_row(db_session: AsyncSession) -> None:
@@ -104,18 +126,13 @@ async def test_outbox_insert_writes_the_row(db_session: AsyncSession) -> None:
 async def test_plain_inserts_share_the_session_transaction(
     engine: AsyncEngine, customer_id: str
 ) -> None:
-    order_id, event = uuid.uuid4(), _event()
+    new, event = _new_order(customer_id), _event()
     async with AsyncSession(engine) as session:
-        await OrderRepository(session).create(
-            order_id=order_id,
-            status="PENDING",
-            data=_create_request(customer_id),
-            total=Decimal("6.00"),
-        )
+        await OrderRepository(session).create(new)
         await OutboxRepository(session).insert(event)
         await session.rollback()
     async with AsyncSession(engine) as session:
-        assert await OrderRepository(session).get_view(order_id) is None
+        assert await OrderRepository(session).get(new.id) is None
         assert await session.get(OutboxEvent, event.id) is None
 
 
@@ -123,9 +140,9 @@ async def test_search_filters_and_keyset(
     db_session: AsyncSession, customer_id: str
 ) -> None:
     repository = OrderRepository(db_session)
-    orders = [await repository.add(_order(customer_id)) for _ in range(3)]
-    await repository.add(_order(customer_id, OrderStatus.CANCELLED))
-    await repository.add(_order(f"{customer_id}-other"))
+    orders = [await _add(db_session, _order(customer_id)) for _ in range(3)]
+    await _add(db_session, _order(customer_id, OrderStatus.CANCELLED))
+    await _add(db_session, _order(f"{customer_id}-other"))
     pending = OrderQuery(limit=10, customer_id=customer_id, status="PENDING")
     first = await repository.search(pending)
     assert {o.id for o in first} == {o.id for o in orders}
@@ -138,7 +155,7 @@ async def test_search_filters_and_keyset(
 
 async def test_save_updates_status(db_session: AsyncSession, customer_id: str) -> None:
     repository = OrderRepository(db_session)
-    order = await repository.add(_order(customer_id))
+    order = await _add(db_session, _order(customer_id))
     order.status = OrderStatus.CONFIRMED.value
     saved = await repository.save(order)
     assert saved.status == OrderStatus.CONFIRMED.value
@@ -214,8 +231,8 @@ async def test_lock_and_set_statuses(
     db_session: AsyncSession, customer_id: str
 ) -> None:
     repository = OrderRepository(db_session)
-    first = await repository.add(_order(customer_id))
-    second = await repository.add(_order(customer_id))
+    first = await _add(db_session, _order(customer_id))
+    second = await _add(db_session, _order(customer_id))
     statuses = await repository.lock_statuses({first.id, second.id, uuid.uuid4()})
     assert statuses == {first.id: "PENDING", second.id: "PENDING"}
     assert await repository.lock_statuses(set()) == {}
@@ -225,3 +242,15 @@ async def test_lock_and_set_statuses(
         first.id: "CONFIRMED",
         second.id: "REJECTED",
     }
+
+
+def test_read_model_columns_match_the_orm_models() -> None:
+    order_fields = [f.name for f in fields(OrderView)]
+    line_fields = [f.name for f in fields(OrderLine)]
+    assert [c.key for c in ORDER_COLUMNS] == order_fields[:-1]
+    assert order_fields[-1] == "items"
+    assert [c.key for c in LINE_COLUMNS] == line_fields
+    assert set(order_fields[:-1]) <= set(Order.__table__.columns.keys())
+    assert set(line_fields) <= set(OrderItem.__table__.columns.keys())
+    selected = [c.name for c in BY_ID.selected_columns]
+    assert selected == order_fields[:-1] + line_fields

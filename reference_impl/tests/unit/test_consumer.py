@@ -22,9 +22,9 @@ from app.kafka.consumer import (
     decode_event,
     header_value,
 )
-from app.kafka.producer import OutgoingMessage
 from app.schemas.events import PaymentFailedPayload, PaymentSucceededPayload
 from app.services.payment_events import ProcessingOutcome
+from app.services.ports import OutgoingMessage
 from tests.support.kafka import payment_event, succeeded
 
 TP = TopicPartition("payments.v1", 0)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
 from app import entrypoints
+from app.api.errors import UnexpectedErrorMiddleware
 from app.api.middleware import CorrelationIdMiddleware, extract_correlation_id
 
 EXIT_CONFIG_ERROR = 2
@@ -79,7 +81,72 @@ def test_worker_entrypoints_run_their_loops(monkeypatch: pytest.MonkeyPatch) -> 
     assert started == [9998, "h:9092", 9999, "h:9092"]
 
 
+def test_metrics_port_0_disables_the_metrics_server(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _env(monkeypatch)
+    monkeypatch.setenv("CONSUMER_METRICS_PORT", "0")
+    monkeypatch.setenv("RELAY_METRICS_PORT", "0")
+    started: list[Any] = []
+
+    async def fake_loop(settings: Any) -> None:
+        started.append("loop")
+
+    monkeypatch.setattr(entrypoints, "relay", fake_loop)
+    monkeypatch.setattr(entrypoints, "consume", fake_loop)
+    monkeypatch.setattr(entrypoints, "start_http_server", started.append)
+    entrypoints.main(["relay"])
+    entrypoints.main(["consumer"])
+    assert started == ["loop", "loop"]
+
+
+def test_procfile_names_the_three_processes() -> None:
+    procfile = Path(__file__).resolve().parents[2] / "Procfile"
+    lines = procfile.read_text(encoding="utf-8").splitlines()
+    processes = dict(line.split(": ", 1) for line in lines if line.strip())
+    assert processes == {
+        "web": "python -m uvicorn app.main:app --host 127.0.0.1 --port ${PORT:-8000}",
+        "relay": "python -m app.entrypoints relay",
+        "consumer": "python -m app.entrypoints consumer",
+    }
+
+
 def test_unknown_command_prints_usage(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         entrypoints.main(["nope"])
     assert "usage" in capsys.readouterr().err
+
+
+async def test_unexpected_error_middleware_passes_non_http_scopes() -> None:
+    seen: list[str] = []
+
+    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(scope["type"])
+
+    async def receive() -> Message:
+        return {"type": "lifespan.startup"}
+
+    async def send(message: Message) -> None:
+        seen.append(message["type"])
+
+    await UnexpectedErrorMiddleware(inner)({"type": "lifespan"}, receive, send)
+    assert seen == ["lifespan"]
+
+
+async def test_error_after_the_response_started_is_re_raised() -> None:
+    sent: list[Message] = []
+
+    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        raise RuntimeError("mid-stream")
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
+    with pytest.raises(RuntimeError, match="mid-stream"):
+        await UnexpectedErrorMiddleware(inner)(scope, receive, send)
+    assert [message["status"] for message in sent] == [200]

@@ -6,12 +6,16 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from unittest.mock import AsyncMock, MagicMock
+from unittest.mock import MagicMock, create_autospec
 
 import pytest
 
 from app.exceptions import InvalidStateTransitionError, OrderNotFoundError
 from app.models import Order, OrderItem, OrderStatus, OutboxEvent
+from app.models.order import can_transition
+from app.repositories.order_views import OrderView, OrderViewRepository
+from app.repositories.orders import NewOrder, OrderRepository
+from app.repositories.outbox import OutboxRepository
 from app.schemas.orders import OrderCreate, OrderFilters, OrderOut
 from app.services.orders import OrderReader, OrderService, PaymentResult
 from app.services.pagination import decode_cursor, encode_cursor
@@ -33,40 +37,34 @@ def _order(status: OrderStatus = OrderStatus.PENDING, age_s: int = 0) -> Order:
     )
 
 
-async def _created(
-    *, order_id: uuid.UUID, status: str, data: OrderCreate, total: Decimal
-) -> OrderOut:
+async def _created(order: NewOrder) -> OrderView:
     now = datetime(2025, 1, 1, tzinfo=UTC)
-    return OrderOut.model_validate(
-        {
-            **data.model_dump(),
-            "id": order_id,
-            "status": status,
-            "total_amount": total,
-            "created_at": now,
-            "updated_at": now,
-        }
+    return OrderView(
+        id=order.id,
+        customer_id=order.customer_id,
+        status=order.status,
+        currency=order.currency,
+        total_amount=order.total_amount,
+        created_at=now,
+        updated_at=now,
+        items=order.items,
     )
 
 
 @pytest.fixture
 def orders() -> MagicMock:
-    repository = MagicMock()
-    repository.add = AsyncMock(side_effect=lambda order: order)
-    repository.save = AsyncMock(side_effect=lambda order: order)
-    repository.get = AsyncMock(return_value=None)
-    repository.get_view = AsyncMock(return_value=None)
-    repository.create = AsyncMock(side_effect=_created)
-    repository.search = AsyncMock(return_value=[])
-    repository.lock_statuses = AsyncMock(return_value={})
-    repository.set_statuses = AsyncMock()
+    repository: MagicMock = create_autospec(OrderRepository, instance=True)
+    repository.save.side_effect = lambda order: order
+    repository.get.return_value = None
+    repository.create.side_effect = _created
+    repository.search.return_value = []
+    repository.lock_statuses.return_value = {}
     return repository
 
 
 @pytest.fixture
 def outbox() -> MagicMock:
-    repository = MagicMock()
-    repository.insert = AsyncMock()
+    repository: MagicMock = create_autospec(OutboxRepository, instance=True)
     return repository
 
 
@@ -98,7 +96,8 @@ async def test_create_order_totals_items_and_stages_event(
     assert order.total_amount == Decimal("5.50")
     assert order.status == OrderStatus.PENDING
     assert [item.sku for item in order.items] == ["A", "B"]
-    assert orders.create.await_args.kwargs["total"] == Decimal("5.50")
+    stored: NewOrder = orders.create.await_args.args[0]
+    assert (stored.total_amount, stored.status) == (Decimal("5.50"), "PENDING")
     outbox.insert.assert_awaited_once()
     event: OutboxEvent = outbox.insert.await_args.args[0]
     assert (event.topic, event.key, event.event_type) == (
@@ -112,11 +111,13 @@ async def test_create_order_totals_items_and_stages_event(
 
 
 async def test_order_reader_returns_the_view_or_raises() -> None:
-    views = MagicMock()
-    order = OrderOut.model_validate(_order())
-    views.get_view = AsyncMock(side_effect=[order, None])
+    views = create_autospec(OrderViewRepository, instance=True)
+    order = await _created(
+        NewOrder(uuid.uuid4(), "c-1", "PENDING", "EUR", Decimal("0"), items=[])
+    )
+    views.get.side_effect = [order, None]
     reader = OrderReader(views=views)
-    assert await reader.get_order(order_id=order.id) is order
+    assert await reader.get_order(order_id=order.id) == OrderOut.model_validate(order)
     with pytest.raises(OrderNotFoundError):
         await reader.get_order(order_id=uuid.uuid4())
 
@@ -253,3 +254,17 @@ async def test_payment_results_for_unknown_order_raise(
         await service.apply_payment_results([_result(uuid.uuid4())])
     orders.set_statuses.assert_not_awaited()
     outbox.add.assert_not_called()
+
+
+@pytest.mark.parametrize("current", list(OrderStatus))
+@pytest.mark.parametrize("target", list(OrderStatus))
+def test_the_lifecycle_has_one_set_of_rules(
+    current: OrderStatus, target: OrderStatus
+) -> None:
+    allowed = {
+        (OrderStatus.PENDING, OrderStatus.CONFIRMED),
+        (OrderStatus.PENDING, OrderStatus.REJECTED),
+        (OrderStatus.PENDING, OrderStatus.CANCELLED),
+        (OrderStatus.CONFIRMED, OrderStatus.CANCELLED),
+    }
+    assert can_transition(current.value, target) == ((current, target) in allowed)

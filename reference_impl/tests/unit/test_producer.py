@@ -11,12 +11,8 @@ import pytest
 
 from app.core.config import Settings
 from app.kafka.clients import KafkaConnectionError, KafkaError
-from app.kafka.producer import (
-    EventPublisher,
-    OutgoingMessage,
-    PublishError,
-    build_producer,
-)
+from app.kafka.producer import EventPublisher, PublishError, build_producer
+from app.services.ports import OutgoingMessage
 
 
 class FakeProducer:

@@ -29,18 +29,14 @@ from app.core.logging import bind_correlation_id, reset_correlation_id
 from app.exceptions import OrderNotFoundError
 from app.kafka.clients import AIOKafkaConsumer
 from app.kafka.lag import LagMonitor
-from app.kafka.producer import (
-    CORRELATION_HEADER,
-    EventPublisher,
-    OutgoingMessage,
-    build_producer,
-)
+from app.kafka.producer import EventPublisher, build_producer
 from app.schemas.events import (
     PAYMENT_PAYLOADS,
     EventEnvelope,
     PaymentPayload,
 )
 from app.services.payment_events import PaymentEventService, ProcessingOutcome
+from app.services.ports import CORRELATION_HEADER, OutgoingMessage
 
 logger = logging.getLogger(__name__)
 

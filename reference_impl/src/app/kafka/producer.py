@@ -4,36 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from app.core.config import Settings
 from app.kafka.clients import AIOKafkaProducer, KafkaError
+from app.services.ports import OutgoingMessage, PublishResult
 
 logger = logging.getLogger(__name__)
-
-CORRELATION_HEADER = "correlation_id"
-
-
-@dataclass(frozen=True, slots=True)
-class OutgoingMessage:
-    """One record to publish."""
-
-    message_id: uuid.UUID
-    topic: str
-    value: bytes
-    key: bytes | None = None
-    headers: list[tuple[str, bytes]] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class PublishResult:
-    """Outcome of publishing one message (``error`` is ``None`` on success)."""
-
-    message_id: uuid.UUID
-    error: str | None = None
 
 
 class PublishError(Exception):

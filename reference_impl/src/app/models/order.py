@@ -28,7 +28,29 @@ class OrderStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
-CANCELLABLE_STATUSES = frozenset({OrderStatus.PENDING, OrderStatus.CONFIRMED})
+# The order lifecycle, owned here only: a payment result moves a PENDING order
+# to CONFIRMED or REJECTED; PENDING and CONFIRMED orders can be cancelled.
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.PENDING: frozenset(
+        {OrderStatus.CONFIRMED, OrderStatus.REJECTED, OrderStatus.CANCELLED}
+    ),
+    OrderStatus.CONFIRMED: frozenset({OrderStatus.CANCELLED}),
+    OrderStatus.REJECTED: frozenset(),
+    OrderStatus.CANCELLED: frozenset(),
+}
+
+
+def can_transition(current: str, target: OrderStatus) -> bool:
+    """Whether an order in status ``current`` may move to ``target``.
+
+    Args:
+        current: The order's current status.
+        target: The requested status.
+
+    Returns:
+        ``True`` when the lifecycle allows the move.
+    """
+    return target in TRANSITIONS[OrderStatus(current)]
 
 
 class Order(TimestampMixin, Base):

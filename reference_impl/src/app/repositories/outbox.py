@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import ScalarSelect, func, select, update
+from sqlalchemy import ScalarSelect, func, insert, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.outbox import OutboxEvent
 
-# The create hot path writes its event with plain SQL (no ORM flush).
-_INSERT_EVENT = (
-    "INSERT INTO outbox_events"
-    " (id, topic, key, event_type, payload, correlation_id)"
-    " VALUES ($1, $2, $3, $4, $5::jsonb, $6)"
-)
+# The create hot path writes its event with one Core INSERT (no ORM flush).
+_INSERT_EVENT = insert(OutboxEvent)
+_INSERTED_COLUMNS = ("id", "topic", "key", "event_type", "payload", "correlation_id")
 
 
 class OutboxRepository:
@@ -49,10 +45,8 @@ class OutboxRepository:
         Args:
             event: The outbox row to insert.
         """
-        connection = await self._session.connection()
-        params = (event.id, event.topic, event.key, event.event_type)
-        extra = (json.dumps(event.payload), event.correlation_id)
-        await connection.exec_driver_sql(_INSERT_EVENT, (*params, *extra))
+        row = {name: getattr(event, name) for name in _INSERTED_COLUMNS}
+        await self._session.execute(_INSERT_EVENT, [row])
 
     async def claim_batch(
         self, *, limit: int, lease: timedelta, token: uuid.UUID

@@ -12,9 +12,10 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.exceptions import InvalidStateTransitionError, OrderNotFoundError
-from app.models.order import CANCELLABLE_STATUSES, Order, OrderStatus
+from app.models.order import Order, OrderStatus, can_transition
 from app.models.outbox import OutboxEvent
-from app.repositories.orders import OrderQuery, OrderRepository, OrderViewRepository
+from app.repositories.order_views import OrderLine, OrderViewRepository
+from app.repositories.orders import NewOrder, OrderQuery, OrderRepository
 from app.repositories.outbox import OutboxRepository
 from app.schemas.events import (
     OrderCreatedPayload,
@@ -66,10 +67,10 @@ class OrderReader:
         Raises:
             OrderNotFoundError: When it does not exist.
         """
-        order = await self._views.get_view(order_id)
+        order = await self._views.get(order_id)
         if order is None:
             raise OrderNotFoundError(order_id)
-        return order
+        return OrderOut.model_validate(order)
 
 
 class OrderService:
@@ -117,9 +118,8 @@ class OrderService:
         )
         event = self._event(order_id, "OrderCreated", payload, correlation_id)
         await self._outbox.insert(event)
-        return await self._orders.create(
-            order_id=order_id, status=OrderStatus.PENDING.value, data=data, total=total
-        )
+        stored = await self._orders.create(_new_order(order_id, data, total))
+        return OrderOut.model_validate(stored)
 
     async def list_orders(self, *, filters: OrderFilters) -> OrderPage:
         """List orders newest first.
@@ -160,7 +160,7 @@ class OrderService:
             InvalidStateTransitionError: When its status forbids cancelling.
         """
         order = await self._locked(order_id)
-        if order.status not in CANCELLABLE_STATUSES:
+        if not can_transition(order.status, OrderStatus.CANCELLED):
             raise InvalidStateTransitionError(
                 order_id=order_id, current=order.status, target=OrderStatus.CANCELLED
             )
@@ -193,9 +193,9 @@ class OrderService:
             OrderNotFoundError: When the order does not exist.
         """
         order = await self._locked(order_id)
-        if order.status != OrderStatus.PENDING:
-            return None
         target, event_type = _payment_transition(reason)
+        if not can_transition(order.status, target):
+            return None
         payload = OrderStatusChangedPayload(
             order_id=order.id, status=target.value, payment_id=payment_id, reason=reason
         )
@@ -234,9 +234,9 @@ class OrderService:
 
     def _decide(self, statuses: dict[uuid.UUID, str], result: PaymentResult) -> bool:
         """Move a PENDING order to its payment outcome in ``statuses``; stage it."""
-        if statuses[result.order_id] != OrderStatus.PENDING:
-            return False
         target, event_type = _payment_transition(result.reason)
+        if not can_transition(statuses[result.order_id], target):
+            return False
         statuses[result.order_id] = target.value
         payload = OrderStatusChangedPayload(
             order_id=result.order_id,
@@ -301,6 +301,18 @@ def _payment_transition(reason: str | None) -> tuple[OrderStatus, str]:
     if reason is None:
         return OrderStatus.CONFIRMED, "OrderConfirmed"
     return OrderStatus.REJECTED, "OrderRejected"
+
+
+def _new_order(order_id: uuid.UUID, data: OrderCreate, total: Decimal) -> NewOrder:
+    """The repository's record of a new PENDING order built from the request."""
+    return NewOrder(
+        id=order_id,
+        customer_id=data.customer_id,
+        status=OrderStatus.PENDING.value,
+        currency=data.currency,
+        total_amount=total,
+        items=[OrderLine(i.sku, i.quantity, i.unit_price) for i in data.items],
+    )
 
 
 def create_order_service(session: AsyncSession, *, orders_topic: str) -> OrderService:

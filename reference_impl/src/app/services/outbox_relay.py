@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Sequence
 from datetime import timedelta
-from typing import Protocol
 
 from prometheus_client import Counter
 
 from app.core.database import SessionFactory, session_scope
-from app.kafka.producer import CORRELATION_HEADER, OutgoingMessage, PublishResult
 from app.models.outbox import OutboxEvent
 from app.repositories.outbox import OutboxRepository
+from app.services.ports import (
+    CORRELATION_HEADER,
+    BatchPublisher,
+    OutgoingMessage,
+    PublishResult,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -22,15 +25,6 @@ PUBLISHED = Counter("order_outbox_published_total", "Outbox events published.")
 PUBLISH_FAILURES = Counter(
     "order_outbox_publish_failures_total", "Outbox events whose publish failed."
 )
-
-
-class BatchPublisher(Protocol):
-    """What the relay needs from a publisher."""
-
-    async def publish_many(
-        self, messages: Sequence[OutgoingMessage]
-    ) -> list[PublishResult]:
-        """Publish messages in order and report each outcome."""
 
 
 def to_message(event: OutboxEvent) -> OutgoingMessage:

@@ -6,9 +6,20 @@ import base64
 import binascii
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from app.exceptions import InvalidCursorError
+from app.schemas.orders import MAX_CURSOR_LENGTH
+
+_DECODE_ERRORS = (
+    binascii.Error,
+    ValueError,  # bad JSON, UTF-8, timestamp or UUID
+    KeyError,
+    TypeError,
+    OverflowError,  # a timestamp that leaves the datetime range in UTC
+    RecursionError,
+)
 
 
 def encode_cursor(created_at: datetime, order_id: uuid.UUID) -> str:
@@ -35,11 +46,26 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         ``(created_at, id)`` of the last row of the previous page.
 
     Raises:
-        InvalidCursorError: When the cursor is not one we issued.
+        InvalidCursorError: When the cursor is not one we issued (any other
+            string, however malformed, lands here).
     """
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise InvalidCursorError(cursor)
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return datetime.fromisoformat(data["c"]), uuid.UUID(data["i"])
-    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
+        return _position(json.loads(base64.urlsafe_b64decode(padded.encode())))
+    except _DECODE_ERRORS as exc:
         raise InvalidCursorError(cursor) from exc
+
+
+def _position(data: Any) -> tuple[datetime, uuid.UUID]:
+    """Check the decoded cursor's shape and types; return its UTC position."""
+    if not isinstance(data, dict) or set(data) != {"c", "i"}:
+        raise ValueError("a cursor is an object with the keys c and i")
+    created_at, order_id = data["c"], data["i"]
+    if not isinstance(created_at, str) or not isinstance(order_id, str):
+        raise TypeError("the cursor's c and i are strings")
+    position = datetime.fromisoformat(created_at)
+    if position.tzinfo is None:
+        raise ValueError("the cursor's timestamp has no UTC offset")
+    return position.astimezone(UTC), uuid.UUID(order_id)
