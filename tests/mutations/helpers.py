@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evals import registry
+from evals.contract import Contract
 from evals.model import CheckResult, Finding, RunResult, Status, Tier
 from evals.runner import score_project
 from evals.workspace import copy_project
@@ -109,6 +110,7 @@ async def score_mutation(
     *,
     tier: Tier = Tier.FULL,
     select: Sequence[str] | None = None,
+    contract: Contract | None = None,
 ) -> RunResult:
     """Score a mutated copy of the reference, evaluating only ``select`` (default: the targets).
 
@@ -117,10 +119,11 @@ async def score_mutation(
         dest: Where to put the mutated copy (must not exist), e.g. ``tmp_path / "project"``.
         tier: Deepest tier of the run.
         select: Items or prefixes to evaluate; the mutation's targets when None.
+        contract: The case contract for the design items.
     """
     project = mutated_reference(mutation, dest)
     chosen = mutation.targets if select is None else tuple(select)
-    return await score_project(project, tier=tier, select=chosen)
+    return await score_project(project, tier=tier, select=chosen, contract=contract)
 
 
 def _skipped_by_target(item_id: str, targets: Iterable[str]) -> bool:
