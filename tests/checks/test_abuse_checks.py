@@ -193,25 +193,25 @@ def test_follow_up_prefers_a_documented_health_path() -> None:
     assert follow_up_path({"paths": {}}) == "/openapi.json"
 
 
+BOOM = base64.b64encode(b"boom").decode()
+INTERACTION = {
+    "request": {"method": "GET", "uri": "http://x/things"},
+    "response": {"status_code": 500, "content": {"$base64": BOOM}},
+}
+FAILED_CHECK = {
+    "name": "not_a_server_error",
+    "status": "failure",
+    "failure_info": {
+        "failure": {"code": "ST101", "title": "Server error", "operation": "GET /things"}
+    },
+}
+
+
 def test_schemathesis_events_are_parsed() -> None:
-    interaction = {
-        "request": {"method": "GET", "uri": "http://x/things"},
-        "response": {
-            "status_code": 500,
-            "content": {"$base64": base64.b64encode(b"boom").decode()},
-        },
-    }
-    check = {
-        "name": "not_a_server_error",
-        "status": "failure",
-        "failure_info": {
-            "failure": {"code": "ST101", "title": "Server error", "operation": "GET /things"}
-        },
-    }
     recorder = {
         "label": "GET /things",
-        "interactions": {"a": interaction},
-        "checks": {"a": [check]},
+        "interactions": {"a": INTERACTION},
+        "checks": {"a": [FAILED_CHECK]},
     }
     text = json.dumps({"ScenarioFinished": {"recorder": recorder}}) + "\n{cut"
     run = parse_events(text)
