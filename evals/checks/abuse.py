@@ -215,7 +215,7 @@ def verdict(probes: list[Probe], planned: int, run: StRun) -> Outcome:
         return Outcome.failed(
             f"{count} hostile requests got a 5xx, a hang or a dropped connection", shown, **metrics
         )
-    reason = f"{len(notes)} conformance note(s)" if notes else ""
+    reason = run.problem or (f"{len(notes)} conformance note(s)" if notes else "")
     return Outcome(Status.PASS, reason, tuple(shown), metrics)
 
 
@@ -224,6 +224,8 @@ async def abuse(ctx: CheckContext) -> Outcome:
     """Hostile input (targeted requests and schemathesis) never gets a 5xx, a hang or a drop."""
     server = await ctx.fact(LIVE_SERVER)
     doc = await ctx.fact(OPENAPI)
+    if not operations(doc):
+        return Outcome.skipped("the OpenAPI document lists no operations")
     requests = hostile_requests(doc)
     workdir = ctx.facts.options.workdir / "abuse"
     async with server.gate.shared():
