@@ -29,6 +29,7 @@ import jinja2
 import yaml
 
 from evals.checklist import Checklist, ChecklistError, ChecklistItem, load_checklist
+from evals.evaluation_contract import EVALUATION
 from scripts.definition import (
     CHECKLIST_PATH,
     RENDERED_PATH,
@@ -99,6 +100,7 @@ def render_template(definition: CommandDefinition, checklist: Checklist) -> str:
         "categories": _group_by_category(checklist.items),
         "item": _item_lookup(checklist),
         "version": definition.version,
+        "contract": EVALUATION.data,
     }
     try:
         text = build_environment().from_string(definition.body).render(context)

@@ -20,6 +20,7 @@ import httpx
 
 from evals.checks.build import INSTALL_ITEM
 from evals.context import CheckContext
+from evals.evaluation_contract import EVALUATION
 from evals.facts.hostile import HostileRequest, hostile_requests
 from evals.facts.openapi import OPENAPI, JsonObject, operations
 from evals.facts.schemathesis_run import SERVER_ERROR_CHECK, StRun, run_schemathesis, trimmed
@@ -33,7 +34,7 @@ BUDGET_S = 90.0
 CLOSE_GRACE_S = 0.02
 MAX_FINDINGS = 20
 MAX_NOTES = 10
-FOLLOW_UP_PATHS = ("/health/live", "/healthz", "/health", "/openapi.json")
+FOLLOW_UP_PATHS = (EVALUATION.health_live, "/healthz", "/health", "/openapi.json")
 JSON_HEADERS = {"content-type": "application/json"}
 SERVER_ERROR = 500
 

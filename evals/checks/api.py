@@ -12,6 +12,7 @@ import httpx
 
 from evals.checks.build import INSTALL_ITEM
 from evals.context import CheckContext, FactNotApplicable
+from evals.evaluation_contract import EVALUATION
 from evals.facts.layout import LAYOUT, ProjectLayout
 from evals.facts.openapi import (
     OPENAPI,
@@ -33,8 +34,8 @@ from evals.facts.source import PYTHON_MODULES, PythonModule
 from evals.model import Finding, Outcome, Status
 from evals.registry import check
 
-LIVE_PATH = "/health/live"
-READY_PATH = "/health/ready"
+LIVE_PATH = EVALUATION.health_live
+READY_PATH = EVALUATION.health_ready
 READY_WAIT_S = 20.0
 READY_RETRY_S = 1.0
 LIVE_HINT = re.compile(r"live|alive|ping|health", re.IGNORECASE)

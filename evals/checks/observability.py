@@ -9,14 +9,15 @@ import httpx
 
 from evals.checks.build import INSTALL_ITEM
 from evals.context import CheckContext, FactNotApplicable
+from evals.evaluation_contract import EVALUATION
 from evals.facts.openapi import OPENAPI, operations
 from evals.facts.server import LIVE_SERVER, RunningServer, parse_json_line
 from evals.model import Finding, Outcome
 from evals.registry import check
 
-HEADER = "X-Correlation-ID"
+HEADER = EVALUATION.correlation_header
 LOG_WAIT_S = 5.0
-FALLBACK_PATH = "/health/live"
+FALLBACK_PATH = EVALUATION.health_live
 MAX_LINE_FINDINGS = 5
 MAX_QUOTED_CHARS = 160
 

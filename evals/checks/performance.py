@@ -18,6 +18,7 @@ import httpx
 
 from evals.checks.build import INSTALL_ITEM
 from evals.context import CheckContext, FactNotApplicable, Facts, FactUnavailable
+from evals.evaluation_contract import EVALUATION
 from evals.facts.openapi import (
     OPENAPI,
     ByIdPaths,
@@ -50,7 +51,7 @@ __all__ = [  # the lean client's helpers stay importable from here
 ]
 
 REQUEST_TIMEOUT_S = 30.0
-HEALTH_PATHS = ("/health/live", "/health/ready", "/health")
+HEALTH_PATHS = (EVALUATION.health_live, EVALUATION.health_ready, "/health")
 CLIENT_ERROR = 400
 DEFAULT_P99_RATIO = 8.0
 P99_LIMIT = re.compile(r"p99\s*<=\s*([0-9.]+)\s*x")

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from evals.context import CheckContext, FactUnavailable
+from evals.evaluation_contract import EVALUATION
 from evals.facts.project_config import (
     MAKEFILE,
     POETRY_LOCK,
@@ -37,17 +38,7 @@ PRECOMMIT_HOOKS = {
     "black": re.compile(r"black", re.I),
     "mypy": re.compile(r"mypy", re.I),
 }
-MAKE_TARGETS = (
-    "lint",
-    "format",
-    "type-check",
-    "test",
-    "test-unit",
-    "test-integration",
-    "run-local",
-    "db-migrate",
-    "clean",
-)
+MAKE_TARGETS = EVALUATION.make_targets
 MAKE_DRY_RUN_TIMEOUT_S = 15.0
 # Variables through which a parent make would leak its flags into ``make -n``.
 MAKE_ENV_BLOCKLIST = frozenset({"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "MAKEFILES"})

@@ -23,6 +23,7 @@ import honcho.environ
 
 from evals.context import FactNotApplicable, Facts
 from evals.contract import Contract
+from evals.evaluation_contract import EVALUATION
 from evals.facts.environment import INSTALLED_ENV
 from evals.facts.kafka_io import KafkaIOError, create_topics, wait_for_group
 from evals.facts.server import (
@@ -39,8 +40,8 @@ from evals.procs import spawn
 from evals.registry import FactKey, provides
 from evals.sandbox import project_sandbox
 
-PROCFILE = "Procfile"
-WEB = "web"
+PROCFILE = EVALUATION.procfile
+WEB = EVALUATION.procfile_web
 SETTLE_S = 2.0
 GROUP_TIMEOUT_S = 45.0
 NO_CONTRACT = "no case contract: pass --case NAME or --contract FILE"

@@ -14,15 +14,16 @@ import ast
 from dataclasses import dataclass
 
 from evals.context import Facts
+from evals.evaluation_contract import EVALUATION
 from evals.facts.ast_index import in_dir, module_name
 from evals.facts.project_config import ALEMBIC
 from evals.facts.source import PROJECT_FILES, PYTHON_MODULES, PythonModule
 from evals.model import Finding
 from evals.registry import FactKey, provides
 
-CONTRACT_PACKAGE_DIR = "src/app"
-CONTRACT_MODULE = "app.main"
-CONTRACT_ATTR = "app"
+CONTRACT_PACKAGE_DIR = EVALUATION.package_dir
+CONTRACT_MODULE = EVALUATION.app_module
+CONTRACT_ATTR = EVALUATION.app_attr
 APP_CLASSES = frozenset({"FastAPI", "Starlette"})
 FACTORY_NAMES = frozenset({"create_app", "make_app", "build_app", "get_app", "app_factory"})
 NOT_CODE_DIRS = frozenset({"tests", "test", "alembic", "migrations", "docs", "scripts", "examples"})

@@ -28,6 +28,7 @@ from typing import BinaryIO
 import httpx
 
 from evals.context import FactNotApplicable, Facts
+from evals.evaluation_contract import EVALUATION
 from evals.facts.environment import INSTALLED_ENV
 from evals.facts.layout import CONTRACT_TARGET, LAYOUT, AppTarget, ProjectLayout
 from evals.facts.load_gate import LOAD_GATE, LoadGate
@@ -54,7 +55,7 @@ STOP_GRACE_S = 10.0
 LOG_CAP_BYTES = 20_000_000
 READ_CHUNK = 65_536
 POLL_INTERVAL_S = 0.25
-READY_PROBE_PATH = "/health/live"
+READY_PROBE_PATH = EVALUATION.health_live
 
 
 class ServerLog:

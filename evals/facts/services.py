@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from evals.context import Facts, FactUnavailable
+from evals.evaluation_contract import EVALUATION
 from evals.procs import run
 from evals.registry import FactKey, provides
 from evals.sandbox import (
@@ -54,6 +55,7 @@ START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
 DDL_TIMEOUT_S = 60.0
 START_ATTEMPTS = 2
+IDEMPOTENCE = EVALUATION.idempotence_env
 
 
 class ServiceError(FactUnavailable):
@@ -356,9 +358,9 @@ async def provide_services(facts: Facts) -> Services:
     )
     env = {"DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
     if own_broker:
-        env["KAFKA_ENABLE_IDEMPOTENCE"] = "false"
-    elif "KAFKA_ENABLE_IDEMPOTENCE" in facts.options.env:
-        env["KAFKA_ENABLE_IDEMPOTENCE"] = facts.options.env["KAFKA_ENABLE_IDEMPOTENCE"]
+        env[IDEMPOTENCE] = "false"
+    elif IDEMPOTENCE in facts.options.env:
+        env[IDEMPOTENCE] = facts.options.env[IDEMPOTENCE]
     own = (own_db, own_broker)
     sockets, forwards = await _confinement(facts, database_url, own, bootstrap)
     return Services(database_url, bootstrap, env, own_db, own_broker, sockets, forwards)
