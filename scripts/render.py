@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -40,6 +41,7 @@ from scripts.definition import (
     load_definition,
 )
 
+PYPROJECT_PATH = Path(__file__).resolve().parents[1] / "pyproject.toml"
 CLAUDE_ARGUMENTS = "$ARGUMENTS"
 DESIGN_PLACEHOLDER = "TECH_DESIGN"
 CLAUDE_FRONTMATTER_KEYS = ("description", "argument-hint", "allowed-tools", "version")
@@ -89,6 +91,21 @@ def build_environment() -> jinja2.Environment:
     return env
 
 
+def harness_metadata(pyproject: Path = PYPROJECT_PATH) -> dict[str, str]:
+    """The harness's repository address and entry point, from this project's metadata.
+
+    Raises:
+        RenderError: If ``[project.urls] Repository`` or the entry point is missing.
+    """
+    try:
+        project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+        repository = project["urls"]["Repository"]
+        (entry_point,) = project["scripts"]
+    except (OSError, tomllib.TOMLDecodeError, KeyError, ValueError) as exc:
+        raise RenderError(f"{pyproject}: no repository address or entry point: {exc}") from None
+    return {"repository": repository, "entry_point": entry_point}
+
+
 def render_template(definition: CommandDefinition, checklist: Checklist) -> str:
     """Render the definition's Jinja2 body with the checklist; placeholders stay in place.
 
@@ -101,6 +118,7 @@ def render_template(definition: CommandDefinition, checklist: Checklist) -> str:
         "item": _item_lookup(checklist),
         "version": definition.version,
         "contract": EVALUATION.data,
+        "harness": harness_metadata(),
     }
     try:
         text = build_environment().from_string(definition.body).render(context)

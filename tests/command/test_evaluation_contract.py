@@ -17,7 +17,7 @@ from evals.evaluation_contract import (
 )
 from evals.facts.design_stack import PROCFILE, WEB
 from evals.facts.layout import CONTRACT_TARGET
-from scripts.render import render_claude_command
+from scripts.render import RenderError, harness_metadata, render_claude_command
 
 
 def _contract_section() -> str:
@@ -62,3 +62,19 @@ def test_a_broken_contract_file_is_a_clear_error(tmp_path: Path) -> None:
     broken.write_text(CONTRACT_PATH.read_text(encoding="utf-8").replace("health:", "healthz:"))
     with pytest.raises(EvaluationContractError, match="missing or invalid value"):
         load_evaluation_contract(broken)
+
+
+def test_the_self_check_runs_the_harness_from_the_project_metadata() -> None:
+    metadata = harness_metadata()
+    text = render_claude_command()
+    command = f"pipx run --spec git+{metadata['repository']} {metadata['entry_point']} score ."
+    assert command in text
+    assert metadata["entry_point"] == "fastapi-command-eval"
+    assert "scorecard summary" in text[text.index("## Report") :]
+
+
+def test_render_fails_clearly_without_a_repository_address(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('[project]\nname = "x"\n[project.scripts]\nx = "m:f"\n')
+    with pytest.raises(RenderError, match="no repository address"):
+        harness_metadata(pyproject)
