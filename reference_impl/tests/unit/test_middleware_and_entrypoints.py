@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import entrypoints
 from app.api.errors import UnexpectedErrorMiddleware
@@ -15,7 +16,12 @@ from app.api.middleware import CorrelationIdMiddleware, extract_correlation_id
 EXIT_CONFIG_ERROR = 2
 
 
-async def test_non_http_scopes_pass_through() -> None:
+@pytest.mark.parametrize(
+    "middleware", [CorrelationIdMiddleware, UnexpectedErrorMiddleware]
+)
+async def test_non_http_scopes_pass_through(
+    middleware: Callable[[ASGIApp], ASGIApp],
+) -> None:
     seen: list[str] = []
 
     async def inner(scope: Scope, receive: Receive, send: Send) -> None:
@@ -27,7 +33,7 @@ async def test_non_http_scopes_pass_through() -> None:
     async def send(message: Message) -> None:
         seen.append(message["type"])
 
-    await CorrelationIdMiddleware(inner)({"type": "lifespan"}, receive, send)
+    await middleware(inner)({"type": "lifespan"}, receive, send)
     assert seen == ["lifespan"]
 
 
@@ -115,22 +121,6 @@ def test_unknown_command_prints_usage(capsys: pytest.CaptureFixture[str]) -> Non
     with pytest.raises(SystemExit):
         entrypoints.main(["nope"])
     assert "usage" in capsys.readouterr().err
-
-
-async def test_unexpected_error_middleware_passes_non_http_scopes() -> None:
-    seen: list[str] = []
-
-    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
-        seen.append(scope["type"])
-
-    async def receive() -> Message:
-        return {"type": "lifespan.startup"}
-
-    async def send(message: Message) -> None:
-        seen.append(message["type"])
-
-    await UnexpectedErrorMiddleware(inner)({"type": "lifespan"}, receive, send)
-    assert seen == ["lifespan"]
 
 
 async def test_error_after_the_response_started_is_re_raised() -> None:
