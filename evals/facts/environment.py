@@ -229,14 +229,16 @@ def downloads_dir(venv: Path) -> Path:
 def installer_sandbox(base: Sandbox, project: Path, building: Path) -> Sandbox:
     """``base`` for installers: host network, the build's directories writable.
 
-    The project is readable; the environment being built, the Poetry stage next to it,
-    the cache's tool area and download area are writable; the user's installer
-    configuration is readable.
+    The project is readable; the environment being built, the Poetry stage next to it
+    and the cache's download area are writable; the cache's tool area (uv) is readable,
+    writable only to the step installing uv (:func:`~evals.facts.installers.uv_executable`),
+    so one project's install cannot replace the uv that later builds run; the user's
+    installer configuration is readable.
     """
     cache = building.parent.parent
     stage = building.with_name(building.name + "-stage")
-    writable = (building, stage, cache / "tools", downloads_dir(building))
-    readable = (project, *user_configs().values())
+    writable = (building, stage, downloads_dir(building))
+    readable = (project, cache / "tools", *user_configs().values())
     sandbox = base.allowing(writable=writable, readable=readable, network=True)
     return dataclasses.replace(sandbox, kept_env=INSTALLER_PREFIXES)
 

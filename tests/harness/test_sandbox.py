@@ -28,7 +28,12 @@ from evals import sandbox as sandbox_module
 from evals.cli import EXIT_TERMINATED, EXIT_USAGE, UsageError, parse_args, sandbox_mode
 from evals.cli import run as cli_run
 from evals.facts.env_manifest import verify_manifest
-from evals.facts.environment import dependency_fingerprint, envs_root, project_env
+from evals.facts.environment import (
+    dependency_fingerprint,
+    envs_root,
+    installer_sandbox,
+    project_env,
+)
 from evals.facts.server import ServerLog
 from evals.model import Status
 from evals.procs import ProcResult, run
@@ -125,6 +130,16 @@ def test_project_env_is_an_allow_list(monkeypatch: pytest.MonkeyPatch, tmp_path:
 def env_tail() -> list[str]:
     """The system part of the project's PATH."""
     return ["/usr/local/bin", "/usr/bin", "/bin"]
+
+
+def test_installers_see_the_tool_area_read_only(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    building, tools = cache / "envs" / ".build-key-1", cache / "tools"
+    sandbox = installer_sandbox(Sandbox(bwrap=Path("/bwrap")), tmp_path / "project", building)
+    mounts = {mount.target: mount.writable for mount in sandbox.mounts}
+    assert mounts[tools] is False  # uv there is replaced by no project's install
+    assert mounts[building] is True and mounts[cache / "downloads"] is True
+    assert cache not in mounts and cache / "envs" not in mounts
 
 
 def test_sandbox_environment_drops_credential_names() -> None:
