@@ -10,6 +10,9 @@ files, 313 MB, warm page cache, one core); the harness runs it in a thread.
 
 What it catches: anything a run (or a process outside the harness) added, removed or
 changed in the environment after it was built, such as a ``.pth`` file in site-packages.
+Left out: mypy's cache of the environment (``.evals-mypy-cache``, written by the
+``types.mypy`` step inside its sandbox; mypy data, never imported); a project's mypy run
+can alter it, which could mislead a later project's ``types.mypy`` but runs no code.
 What it cannot catch: a file planted during the build itself, e.g. by a package's build
 script poisoning the shared download cache or the cached uv for a later build; the
 manifest is made after that build and records the planted file as part of it.
@@ -27,6 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MANIFEST_FILE = ".evals-manifest.json"
+# Top-level entries left out: mypy's cache of the environment's packages, which the
+# ``types.mypy`` step writes on purpose (data for mypy, never imported or executed).
+UNHASHED = frozenset({MANIFEST_FILE, ".evals-mypy-cache"})
 MANIFEST_VERSION = 1
 EXAMPLES = 3
 
@@ -46,20 +52,17 @@ def describe_entry(path: Path) -> str:
 
 
 def _entries(root: Path) -> Iterator[Path]:
-    """Every file, link and directory under ``root`` (links are not followed)."""
+    """Every file, link and directory under ``root`` but :data:`UNHASHED` (links not followed)."""
     for directory, dirs, files in os.walk(root):
         base = Path(directory)
-        yield from (base / name for name in [*dirs, *files])
+        skipped = UNHASHED if base == root else frozenset()
+        dirs[:] = [name for name in dirs if name not in skipped]
+        yield from (base / name for name in [*dirs, *files] if name not in skipped)
 
 
 def snapshot(root: Path) -> dict[str, str]:
-    """The manifest entries of the tree at ``root`` (its own manifest file left out)."""
-    found = {}
-    for path in _entries(root):
-        relative = path.relative_to(root).as_posix()
-        if relative != MANIFEST_FILE:
-            found[relative] = describe_entry(path)
-    return found
+    """The manifest entries of the tree at ``root`` (its manifest and mypy cache left out)."""
+    return {path.relative_to(root).as_posix(): describe_entry(path) for path in _entries(root)}
 
 
 def write_manifest(root: Path) -> int:

@@ -78,6 +78,15 @@ def _relink(link: Path, target: str) -> None:
     link.symlink_to(target)
 
 
+def test_nested_names_are_hashed_only_the_top_level_mypy_cache_is_not(tmp_path: Path) -> None:
+    root = small_env(tmp_path / "env")
+    (root / ".evals-mypy-cache" / "3.11").mkdir(parents=True)
+    (root / ".evals-mypy-cache" / "3.11" / "x.json").write_text("{}", encoding="utf-8")
+    assert verify_manifest(root).ok
+    (root / "bin" / ".evals-mypy-cache").write_text("import os\n", encoding="utf-8")
+    assert verify_manifest(root).problem == "1 added (bin/.evals-mypy-cache)"
+
+
 def test_a_fifo_is_recorded_not_opened(tmp_path: Path) -> None:
     root = small_env(tmp_path / "env")
     os.mkfifo(root / "bin" / "pipe")
