@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 from xml.etree import ElementTree
 
 from evals.context import Facts
@@ -224,6 +224,11 @@ class _Results:
     recorded: RecordedRun | None = None
     rewritten: tuple[Finding, ...] = ()
 
+    def fields(self) -> dict[str, Any]:
+        """The :class:`TestRun` fields these results fill."""
+        found = {"failed_tests": self.failed, "recorded": self.recorded}
+        return {**self.counts, **found, "rewritten": self.rewritten}
+
 
 def _read_results(junit: Path, recorder: Recorder) -> _Results:
     """The JUnit report's counts and failures (none when unreadable), checked by the record."""
@@ -283,6 +288,16 @@ async def _coverage_json(facts: Facts, scratch: Path, env: dict[str, str]) -> di
     return await asyncio.to_thread(_read_json, out)
 
 
+def _prepare_scratch(workdir: Path, scratch: Path) -> Recorder:
+    """Create the run's scratch directory and set up the outcome recorder.
+
+    Raises:
+        RecorderError: If the recorder cannot be set up.
+    """
+    scratch.mkdir(parents=True, exist_ok=True)
+    return prepare_recorder(workdir, scratch)
+
+
 @provides(TEST_RUN)
 async def run_tests(facts: Facts) -> TestRun:
     """Run the project's tests once with harness coverage and collect the results.
@@ -293,24 +308,19 @@ async def run_tests(facts: Facts) -> TestRun:
         RecorderError: If the harness's outcome recorder could not be set up.
     """
     scratch = facts.options.workdir / "testrun"
-    await asyncio.to_thread(scratch.mkdir, parents=True, exist_ok=True)
-    recorder = await asyncio.to_thread(prepare_recorder, facts.options.workdir, scratch)
-    env = await _test_env(facts)
-    env["COVERAGE_FILE"] = str(scratch / ".coverage")
+    recorder = await asyncio.to_thread(_prepare_scratch, facts.options.workdir, scratch)
+    env = {**await _test_env(facts), "COVERAGE_FILE": str(scratch / ".coverage")}
     result = await _run_suite(facts, scratch, env, recorder)
     found = await asyncio.to_thread(_read_results, scratch / "junit.xml", recorder)
     total, per_file = coverage_summary(await _coverage_json(facts, scratch, env))
     return TestRun(
         exit_code=result.returncode,
         timed_out=result.timed_out,
-        **found.counts,
+        **found.fields(),
         coverage_percent=total,
         file_coverage=per_file,
         project_omit=await project_omit(facts),
         output_tail=result.tail(TAIL_LINES),
         truncated=result.truncated,
         duration_s=round(result.duration_s, 3),
-        failed_tests=found.failed,
-        recorded=found.recorded,
-        rewritten=found.rewritten,
     )
