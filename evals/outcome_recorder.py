@@ -8,7 +8,9 @@ pytest, and never imports the harness.
 A hook wrapper around ``pytest_runtest_makereport`` (outermost but for wrappers that are
 ``tryfirst`` too and registered later) reads ``call.excinfo`` itself before the inner
 hooks build the report, so a project hook that rewrites or replaces the report object
-does not change what is recorded. ``pytest_sessionfinish`` records pytest's exit status.
+does not change what is recorded (a unittest ``TestCase``'s failure, which pytest keeps on
+the item until its own report hook, is read there). ``pytest_sessionfinish`` records
+pytest's exit status.
 Every record is one JSON line appended to the file named by ``EVALS_OUTCOMES_FILE``
 (read when the plugin is imported, before any project code runs): a path in the run's
 scratch directory with a name the project cannot guess beforehand.
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import unittest
 from collections.abc import Generator
 from typing import IO, Any
 
@@ -57,12 +60,26 @@ def _expected_failure(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseExcep
     return raises is None or (isinstance(raises, type | tuple) and excinfo.errisinstance(raises))
 
 
-def classify(item: pytest.Item, call: pytest.CallInfo[Any]) -> str:
-    """``passed``, ``skipped``, ``xfailed`` or ``failed``, from the call's own exception."""
-    excinfo = call.excinfo
+def exception_of(
+    item: pytest.Item, call: pytest.CallInfo[Any]
+) -> pytest.ExceptionInfo[BaseException] | None:
+    """The phase's exception: the call's own, else a unittest case's pending one.
+
+    pytest's unittest support keeps a ``TestCase``'s failure on the item (``_excinfo``)
+    and moves it into ``call`` in its own ``pytest_runtest_makereport``, after this one.
+    """
+    if call.excinfo is not None:
+        return call.excinfo
+    pending = getattr(item, "_excinfo", None)
+    return pending[0] if isinstance(pending, list) and pending else None
+
+
+def classify(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException] | None) -> str:
+    """``passed``, ``skipped``, ``xfailed`` or ``failed``, from the phase's own exception."""
     if excinfo is None:
         return "passed"
-    if excinfo.errisinstance(pytest.skip.Exception):
+    skips = (pytest.skip.Exception, unittest.SkipTest)  # pytest reports both as skipped
+    if excinfo.errisinstance(skips):
         return "skipped"
     if excinfo.errisinstance(pytest.xfail.Exception) or _expected_failure(item, excinfo):
         return "xfailed"
@@ -74,8 +91,9 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[Any]
 ) -> Generator[None, Any, None]:
     """Record the phase's outcome before any inner hook builds (or rewrites) the report."""
-    outcome = classify(item, call)
-    error = type(call.excinfo.value).__name__ if call.excinfo is not None else ""
+    excinfo = exception_of(item, call)
+    outcome = classify(item, excinfo)
+    error = type(excinfo.value).__name__ if excinfo is not None else ""
     _write({"nodeid": item.nodeid, "when": call.when, "outcome": outcome, "error": error})
     yield
 

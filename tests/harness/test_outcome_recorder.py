@@ -36,6 +36,31 @@ HIDDEN_FLIP = INTEGRITY / "hidden_flip"
 FLIPPED = "tests/test_answer.py::test_arithmetic"
 
 
+UNITTEST_CASES = """
+import unittest
+
+
+class Case(unittest.TestCase):
+    def test_fails(self):
+        self.assertEqual(1, 2)
+
+    @unittest.skip("not here")
+    def test_skipped(self):
+        pass
+
+    @unittest.expectedFailure
+    def test_expected(self):
+        self.assertEqual(1, 2)
+
+    def test_passes(self):
+        pass
+
+
+def test_skiptest_outside_a_case():
+    raise unittest.SkipTest("skipped the unittest way")
+"""
+
+
 def run_recorded(project: Path, tmp_path: Path) -> tuple[RecordedRun | None, set[str], int]:
     """pytest on ``project`` with the recorder loaded first: record, JUnit failures, exit."""
     recorder = prepare_recorder(tmp_path / "work", tmp_path)
@@ -109,6 +134,7 @@ def test_an_honest_suite_agrees_with_its_record(tmp_path: Path) -> None:
             "def test_setup_error(broken):\n    pass\n\n"
             "@pytest.mark.parametrize('n', [1, 2])\ndef test_param(n):\n    assert n == 1\n\n"
             "@pytest.mark.xfail(strict=True)\ndef test_xpass():\n    pass\n",
+            "tests/test_unit.py": UNITTEST_CASES,
         },
     )
     recorded, failing, code = run_recorded(project, tmp_path)
@@ -116,6 +142,7 @@ def test_an_honest_suite_agrees_with_its_record(tmp_path: Path) -> None:
     assert {nodeid for nodeid, _ in recorded.failed} == {
         "tests/test_x.py::test_setup_error",
         "tests/test_x.py::test_param[2]",
+        "tests/test_unit.py::Case::test_fails",
     }
     assert rewritten_tests(recorded, failing) == ()
 
