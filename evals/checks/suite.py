@@ -39,22 +39,30 @@ def tail_finding(run: TestRun) -> Finding:
     return Finding(f"pytest output (tail):\n{run.output_tail[-TAIL_CHARS:]}")
 
 
-def recorder_outcome(run: TestRun) -> Outcome | None:
-    """A failure when the harness's own record contradicts pytest's report, else None."""
-    metrics = run_metrics(run)
+def recorder_conflict(run: TestRun) -> str | None:
+    """How the harness's own record contradicts pytest's report or exit status, if it does."""
     if run.rewritten:
-        reason = (
+        return (
             f"{len(run.rewritten)} tests failed in the harness's own record but not in "
             "pytest's report: a hook rewrote their verdict"
         )
-        return Outcome.failed(reason, [*run.rewritten, tail_finding(run)], **metrics)
     if run.unrecorded:
-        reason = (
+        return (
             "the suite exited 0 but the harness's outcome recorder left no complete record "
             "(unregistered, shadowed or cut short by the project)"
         )
-        return Outcome.failed(reason, [tail_finding(run)], **metrics)
+    status = run.recorded.exitstatus if run.recorded else None
+    if run.exit_code == 0 and status not in (None, 0):
+        return f"pytest's exit status was {status} at the session's end but the suite exited 0"
     return None
+
+
+def recorder_outcome(run: TestRun) -> Outcome | None:
+    """A failure when the harness's own record contradicts pytest's report, else None."""
+    reason = recorder_conflict(run)
+    if reason is None:
+        return None
+    return Outcome.failed(reason, [*run.rewritten, tail_finding(run)], **run_metrics(run))
 
 
 def suite_outcome(run: TestRun) -> Outcome:

@@ -278,6 +278,9 @@ def test_suite_outcome_rules() -> None:
     rewritten = (Finding("test tests/test_a.py::test_b failed", "tests/test_a.py"),)
     flipped = suite_outcome(TestRun(0, False, tests=3, recorded=recorded, rewritten=rewritten))
     assert flipped.status is Status.FAIL and flipped.findings[0] == rewritten[0]
+    overridden = RecordedRun(finished=True, exitstatus=1)
+    exit_zero = suite_outcome(TestRun(0, False, tests=3, recorded=overridden))
+    assert exit_zero.status is Status.FAIL and "exit status was 1" in exit_zero.reason
     no_tests = suite_outcome(TestRun(5, False))
     assert no_tests.status is Status.FAIL
     assert "no tests ran" in no_tests.reason

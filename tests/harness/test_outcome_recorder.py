@@ -155,6 +155,19 @@ def test_a_project_module_cannot_shadow_the_recorder(tmp_path: Path) -> None:
     assert first.env({"PYTHONPATH": "/p"})["PYTHONPATH"].split(":") == [str(first.directory), "/p"]
 
 
+def test_an_exit_status_forced_to_0_is_recorded(tmp_path: Path) -> None:
+    conftest = "import pytest\n\n@pytest.hookimpl(trylast=True)\n"
+    conftest += "def pytest_sessionfinish(session):\n"
+    conftest += "    setattr(session, 'exit' + 'status', 0)\n"
+    files = {"tests/conftest.py": conftest, "tests/test_z.py": "def test_z():\n    assert 1 == 2\n"}
+    project = write_project(tmp_path / "project", files)
+    recorded, failing, code = run_recorded(project, tmp_path)
+    assert code == 0 and failing == {"tests.test_z.test_z"}  # pytest exits 0 all the same
+    assert recorded is not None and recorded.exitstatus == 1
+    outcome = suite_outcome(TestRun(exit_code=0, timed_out=False, tests=1, recorded=recorded))
+    assert outcome.status is Status.FAIL and "exit status was 1" in outcome.reason
+
+
 def test_an_unregistered_recorder_fails_a_passing_suite(tmp_path: Path) -> None:
     conftest = (
         "def pytest_configure(config):\n    for p in list(config.pluginmanager.get_plugins()):\n"
