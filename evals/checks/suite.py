@@ -1,7 +1,11 @@
 """Full-tier checks on the project's own test suite, run once by the harness.
 
 Both checks read the same :data:`~evals.facts.testrun.TEST_RUN`: pytest under the
-harness's coverage configuration, against the run's PostgreSQL and broker.
+harness's coverage configuration, against the run's PostgreSQL and broker. ``tests.pass``
+owns the run-time verdict on rewritten reports: a test the harness's own plugin
+(:mod:`evals.outcome_recorder`) saw failing fails the item even when pytest's report and
+exit status say it passed (``tests.integrity``, a static item, owns the source-level
+detection of report-altering hooks).
 """
 
 from __future__ import annotations
@@ -35,11 +39,43 @@ def tail_finding(run: TestRun) -> Finding:
     return Finding(f"pytest output (tail):\n{run.output_tail[-TAIL_CHARS:]}")
 
 
+def recorder_conflict(run: TestRun) -> str | None:
+    """How the harness's own record contradicts pytest's report or exit status, if it does."""
+    if run.rewritten:
+        return (
+            f"{len(run.rewritten)} tests failed in the harness's own record but not in "
+            "pytest's report: a hook rewrote their verdict"
+        )
+    if run.unrecorded:
+        return (
+            "the suite exited 0 but the harness's outcome recorder left no complete record "
+            "(unregistered, shadowed or cut short by the project)"
+        )
+    status = run.recorded.exitstatus if run.recorded else None
+    if run.exit_code == 0 and status not in (None, 0):
+        return f"pytest's exit status was {status} at the session's end but the suite exited 0"
+    return None
+
+
+def recorder_outcome(run: TestRun) -> Outcome | None:
+    """A failure when the harness's own record contradicts pytest's report, else None."""
+    reason = recorder_conflict(run)
+    if reason is None:
+        return None
+    return Outcome.failed(reason, [*run.rewritten, tail_finding(run)], **run_metrics(run))
+
+
 def suite_outcome(run: TestRun) -> Outcome:
-    """The verdict on one test run: it must exit 0 with at least one executed test."""
+    """The verdict on one test run: it must exit 0 with at least one executed test.
+
+    The harness's own record of outcomes overrides pytest's report when they disagree.
+    """
     metrics = run_metrics(run)
     if run.timed_out:
         return Outcome.failed("the test suite timed out", [tail_finding(run)], **metrics)
+    overridden = recorder_outcome(run)
+    if overridden is not None:
+        return overridden
     if run.no_tests_ran:
         return Outcome.failed(
             "no tests ran (pytest collected or executed nothing)", [tail_finding(run)], **metrics

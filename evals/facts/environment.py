@@ -11,7 +11,11 @@ environment serves every copy of a project with the same dependencies. Environme
 cached under ``<cache_dir>/envs/<key>`` where the key hashes the dependency-relevant parts
 of ``pyproject.toml``, the files the installer reads (lock, requirements files) and the
 Python version; a build happens in a temporary directory under a file lock and is renamed
-into place, so concurrent runs never see a half-built environment.
+into place, so concurrent runs never see a half-built environment. Right before the rename
+the harness records a hash manifest of the environment (:mod:`evals.facts.env_manifest`);
+a cached environment is hashed again before every reuse, and one that no longer matches
+is discarded and rebuilt, with a note in ``build.install``'s reason. Runs only ever see
+the cache read-only (the sandbox binds it so).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import dataclasses
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import shutil
 import sys
@@ -31,6 +36,7 @@ from pathlib import Path
 
 from evals.context import Facts
 from evals.facts.declared import InstallError, Recipe, detect_recipe, read_toml
+from evals.facts.env_manifest import Verification, verify_manifest, write_manifest
 from evals.facts.installers import install_dependencies, step
 from evals.facts.requires_python import check_python
 from evals.procs import run
@@ -55,8 +61,9 @@ __all__ = [
     "site_packages_of",
 ]
 
+LOG = logging.getLogger(__name__)
 # Bump when the way environments are built changes, so old cache entries are not reused.
-RECIPE_VERSION = "2"
+RECIPE_VERSION = "3"
 REQUIRED_TOOLS = {"coverage": "coverage[toml]>=7.5", "pytest": "pytest>=8"}
 SERVER_TOOL = ("uvicorn", "uvicorn>=0.30")
 OTHER_ASGI_SERVERS = ("hypercorn", "granian", "daphne")
@@ -222,14 +229,16 @@ def downloads_dir(venv: Path) -> Path:
 def installer_sandbox(base: Sandbox, project: Path, building: Path) -> Sandbox:
     """``base`` for installers: host network, the build's directories writable.
 
-    The project is readable; the environment being built, the Poetry stage next to it,
-    the cache's tool area and download area are writable; the user's installer
-    configuration is readable.
+    The project is readable; the environment being built, the Poetry stage next to it
+    and the cache's download area are writable; the cache's tool area (uv) is readable,
+    writable only to the step installing uv (:func:`~evals.facts.installers.uv_executable`),
+    so one project's install cannot replace the uv that later builds run; the user's
+    installer configuration is readable.
     """
     cache = building.parent.parent
     stage = building.with_name(building.name + "-stage")
-    writable = (building, stage, cache / "tools", downloads_dir(building))
-    readable = (project, *user_configs().values())
+    writable = (building, stage, downloads_dir(building))
+    readable = (project, cache / "tools", *user_configs().values())
     sandbox = base.allowing(writable=writable, readable=readable, network=True)
     return dataclasses.replace(sandbox, kept_env=INSTALLER_PREFIXES)
 
@@ -392,8 +401,9 @@ def _remove_leftovers(final: Path) -> None:
 
 
 def _move_into_place(building: Path, final: Path) -> None:
-    """Point the build's scripts at ``final`` and rename it there (replacing any leftover)."""
+    """Point the build's scripts at ``final``, record its manifest, rename it there."""
     relocate(building, building, final)
+    write_manifest(building)
     if final.exists():
         shutil.rmtree(final, ignore_errors=True)
     building.rename(final)
@@ -411,9 +421,47 @@ def _plan(project: Path, root: Path) -> tuple[Recipe, Path]:
     return recipe, root / dependency_fingerprint(project, recipe)[:24]
 
 
+async def cached_check(final: Path) -> Verification | None:
+    """The manifest check of the finished environment at ``final``; None when there is none."""
+    if not await asyncio.to_thread((final / COMPLETE_MARKER).is_file):
+        return None
+    return await asyncio.to_thread(verify_manifest, final)
+
+
+def discard(final: Path) -> None:
+    """Move the environment at ``final`` aside and delete it."""
+    aside = final.with_name(f".discarded-{final.name}-{uuid.uuid4().hex[:8]}")
+    final.rename(aside)
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def mismatch_note(final: Path, check: Verification) -> str:
+    """The report's note on a cached environment that failed its check."""
+    return (
+        f"the cached environment {final.name} did not match its hash manifest "
+        f"({check.problem}): discarded and rebuilt"
+    )
+
+
+async def _build_locked(facts: Facts, recipe: Recipe, final: Path) -> list[str]:
+    """Build the environment under its key's lock unless a concurrent run did; the notes."""
+    sandbox = await run_sandbox(facts)
+    async with _FileLock(final.parent / f"{final.name}.lock"):
+        check = await cached_check(final)
+        if check is not None and check.ok:
+            return []
+        if check is not None:
+            LOG.warning(mismatch_note(final, check))
+            await asyncio.to_thread(discard, final)
+        await build_environment(facts.project, final, recipe, sandbox)
+    return [] if check is None else [mismatch_note(final, check)]
+
+
 @provides(INSTALLED_ENV)
 async def install_project(facts: Facts) -> InstalledEnv:
     """Install the project copy's dependencies into a cached virtual environment.
+
+    A cached environment is reused only when it still matches its hash manifest.
 
     Raises:
         InstallError: If the project does not accept the harness's Python, or the
@@ -421,11 +469,10 @@ async def install_project(facts: Facts) -> InstalledEnv:
     """
     root = envs_root(facts.options.cache_dir)
     recipe, final = await asyncio.to_thread(_plan, facts.project, root)
-    reused = (final / COMPLETE_MARKER).is_file()
-    if not reused:
-        sandbox = await run_sandbox(facts)
-        async with _FileLock(root / f"{final.name}.lock"):
-            if not (final / COMPLETE_MARKER).is_file():
-                await build_environment(facts.project, final, recipe, sandbox)
+    check = await cached_check(final)
+    reused = check is not None and check.ok
+    notes = [] if reused else await _build_locked(facts, recipe, final)
+    if check is not None and check.ok:
+        notes.append(f"cached environment verified: {check.entries} entries in {check.seconds}s")
     env = installed_env(final, facts.project, facts.options.env)
-    return dataclasses.replace(env, reused=reused)
+    return dataclasses.replace(env, reused=reused, notes=(*env.notes, *notes))

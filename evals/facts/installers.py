@@ -161,7 +161,11 @@ def _place_tool(building: Path, final: Path) -> None:
 
 
 async def uv_executable(tools: Path, env: dict[str, str], sandbox: Sandbox | None = None) -> Path:
-    """The pinned ``uv`` in the tool area ``tools``, installed from PyPI on first use."""
+    """The pinned ``uv`` in the tool area ``tools``, installed from PyPI on first use.
+
+    Only the step installing it may write there (into its own new directory); every
+    other install step sees the tool area read-only.
+    """
     final = tools / f"uv-{UV_VERSION}"
     uv = final / "bin" / "uv"
     if await asyncio.to_thread(uv.is_file):
@@ -169,8 +173,10 @@ async def uv_executable(tools: Path, env: dict[str, str], sandbox: Sandbox | Non
     building = tools / f".build-uv-{uuid.uuid4().hex[:8]}"
     await asyncio.to_thread(tools.mkdir, parents=True, exist_ok=True)
     pip = [sys.executable, "-m", "pip", "install", "--quiet", "--prefix", str(building)]
+    await asyncio.to_thread(building.mkdir)
+    own = sandbox and sandbox.allowing(writable=[building])
     try:
-        await step("installing uv", [*pip, f"uv=={UV_VERSION}"], tools, env, sandbox)
+        await step("installing uv", [*pip, f"uv=={UV_VERSION}"], tools, env, own)
         await asyncio.to_thread(_place_tool, building, final)
     finally:
         await asyncio.to_thread(shutil.rmtree, building, True)

@@ -14,13 +14,20 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 from xml.etree import ElementTree
 
 from evals.context import Facts
 from evals.facts.environment import INSTALLED_ENV
 from evals.facts.layout import LAYOUT
 from evals.facts.load_gate import machine_load
+from evals.facts.outcomes import (
+    RecordedRun,
+    Recorder,
+    prepare_recorder,
+    read_record,
+    rewritten_tests,
+)
 from evals.facts.project_config import INI_CONFIGS, PYPROJECT, IniSections
 from evals.facts.services import SERVICES
 from evals.model import Finding
@@ -53,6 +60,10 @@ class TestRun:
         truncated: Whether the output exceeded the cap.
         duration_s: Wall-clock time of the run.
         failed_tests: The failing or erroring test cases, located (file and line).
+        recorded: What the harness's own plugin recorded (:mod:`evals.outcome_recorder`);
+            None when it wrote nothing.
+        rewritten: Tests the plugin saw failing that the JUnit report shows passing,
+            skipped or not at all.
     """
 
     __test__: ClassVar[bool] = False  # not a pytest test class, despite the name
@@ -70,11 +81,19 @@ class TestRun:
     truncated: bool = False
     duration_s: float = 0.0
     failed_tests: tuple[Finding, ...] = ()
+    recorded: RecordedRun | None = None
+    rewritten: tuple[Finding, ...] = ()
 
     @property
     def executed(self) -> int:
         """Test cases that ran (not skipped)."""
         return max(self.tests - self.skipped, 0)
+
+    @property
+    def unrecorded(self) -> bool:
+        """Whether a suite that exited 0 left no complete record of the harness's plugin."""
+        complete = self.recorded is not None and self.recorded.finished
+        return self.exit_code == 0 and not complete
 
     @property
     def no_tests_ran(self) -> bool:
@@ -119,6 +138,19 @@ def junit_failures(xml_text: str) -> tuple[Finding, ...]:
             if problem.tag in ("failure", "error"):
                 found.append(_case_finding(case, problem))
     return tuple(found)
+
+
+def junit_failing_names(xml_text: str) -> set[str]:
+    """``classname.name`` of every failing or erroring test case of a JUnit XML report.
+
+    Raises:
+        ValueError: If the text is not XML.
+    """
+    return {
+        ".".join(p for p in (case.get("classname"), case.get("name")) if p)
+        for case in parse_junit(xml_text).iter("testcase")
+        if any(problem.tag in ("failure", "error") for problem in case)
+    }
 
 
 def junit_counts(xml_text: str) -> dict[str, int]:
@@ -183,13 +215,32 @@ def _read_json(path: Path) -> dict[str, object]:
     return data if isinstance(data, dict) else {}
 
 
-def _read_junit(path: Path) -> tuple[dict[str, int], tuple[Finding, ...]]:
-    """Counts and failures from the JUnit report at ``path``; none when it is unreadable."""
+@dataclass(frozen=True)
+class _Results:
+    """What the run left: JUnit counts and failures, the plugin's record, their conflicts."""
+
+    counts: dict[str, int]
+    failed: tuple[Finding, ...] = ()
+    recorded: RecordedRun | None = None
+    rewritten: tuple[Finding, ...] = ()
+
+    def fields(self) -> dict[str, Any]:
+        """The :class:`TestRun` fields these results fill."""
+        found = {"failed_tests": self.failed, "recorded": self.recorded}
+        return {**self.counts, **found, "rewritten": self.rewritten}
+
+
+def _read_results(junit: Path, recorder: Recorder) -> _Results:
+    """The JUnit report's counts and failures (none when unreadable), checked by the record."""
+    recorded = read_record(recorder.outcomes)
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-        return junit_counts(text), junit_failures(text)
+        text = junit.read_text(encoding="utf-8", errors="replace")
+        counts, failed = junit_counts(text), junit_failures(text)
+        failing = junit_failing_names(text)
     except (OSError, ValueError):
-        return dict.fromkeys(COUNTED, 0), ()
+        counts, failed, failing = dict.fromkeys(COUNTED, 0), (), set()
+    rewritten = rewritten_tests(recorded, failing) if recorded else ()
+    return _Results(counts, failed, recorded, rewritten)
 
 
 async def _test_env(facts: Facts) -> dict[str, str]:
@@ -209,16 +260,19 @@ async def _sandbox(facts: Facts, scratch: Path) -> Sandbox:
     return services.confine(await project_sandbox(facts, scratch))
 
 
-async def _run_suite(facts: Facts, scratch: Path, env: dict[str, str]) -> ProcResult:
-    """``coverage run ... -m pytest`` in the project copy, in the sandbox."""
+async def _run_suite(
+    facts: Facts, scratch: Path, env: dict[str, str], recorder: Recorder
+) -> ProcResult:
+    """``coverage run ... -m pytest`` in the project copy, in the sandbox, recorder first."""
     python = str((await facts.get(INSTALLED_ENV)).python)
     source = (await facts.get(LAYOUT)).package_dir or "."
     argv = [python, "-m", "coverage", "run", f"--rcfile={COVERAGE_RC}", f"--source={source}"]
-    argv += ["-m", "pytest"]
+    argv += ["-m", "pytest", "-p", recorder.module]
     argv += ["-o", "addopts=", "-o", "junit_family=xunit1", "-p", "no:cacheprovider", "-q"]
     argv += [f"--junitxml={scratch / 'junit.xml'}"]
-    sandbox = await _sandbox(facts, scratch)
+    sandbox = (await _sandbox(facts, scratch)).allowing(readable=[recorder.directory])
     timeout_s = facts.options.timeout_s
+    env = recorder.env(env)
     async with machine_load(facts):
         return await run(argv, cwd=facts.project, env=env, timeout_s=timeout_s, sandbox=sandbox)
 
@@ -234,6 +288,16 @@ async def _coverage_json(facts: Facts, scratch: Path, env: dict[str, str]) -> di
     return await asyncio.to_thread(_read_json, out)
 
 
+def _prepare_scratch(workdir: Path, scratch: Path) -> Recorder:
+    """Create the run's scratch directory and set up the outcome recorder.
+
+    Raises:
+        RecorderError: If the recorder cannot be set up.
+    """
+    scratch.mkdir(parents=True, exist_ok=True)
+    return prepare_recorder(workdir, scratch)
+
+
 @provides(TEST_RUN)
 async def run_tests(facts: Facts) -> TestRun:
     """Run the project's tests once with harness coverage and collect the results.
@@ -241,23 +305,22 @@ async def run_tests(facts: Facts) -> TestRun:
     Raises:
         InstallError: If the project could not be installed.
         ServiceError: If PostgreSQL or the broker could not be provided.
+        RecorderError: If the harness's outcome recorder could not be set up.
     """
     scratch = facts.options.workdir / "testrun"
-    await asyncio.to_thread(scratch.mkdir, parents=True, exist_ok=True)
-    env = await _test_env(facts)
-    env["COVERAGE_FILE"] = str(scratch / ".coverage")
-    result = await _run_suite(facts, scratch, env)
-    counts, failed = await asyncio.to_thread(_read_junit, scratch / "junit.xml")
+    recorder = await asyncio.to_thread(_prepare_scratch, facts.options.workdir, scratch)
+    env = {**await _test_env(facts), "COVERAGE_FILE": str(scratch / ".coverage")}
+    result = await _run_suite(facts, scratch, env, recorder)
+    found = await asyncio.to_thread(_read_results, scratch / "junit.xml", recorder)
     total, per_file = coverage_summary(await _coverage_json(facts, scratch, env))
     return TestRun(
         exit_code=result.returncode,
         timed_out=result.timed_out,
-        **counts,
+        **found.fields(),
         coverage_percent=total,
         file_coverage=per_file,
         project_omit=await project_omit(facts),
         output_tail=result.tail(TAIL_LINES),
         truncated=result.truncated,
         duration_s=round(result.duration_s, 3),
-        failed_tests=failed,
     )

@@ -31,6 +31,7 @@ from evals.checks.toolchain import (
 )
 from evals.context import Facts
 from evals.facts.layout import ProjectLayout
+from evals.facts.outcomes import RecordedRun
 from evals.facts.testrun import (
     TestRun,
     coverage_summary,
@@ -38,7 +39,7 @@ from evals.facts.testrun import (
     junit_failures,
     project_omit,
 )
-from evals.model import Status, Tier
+from evals.model import Finding, Status, Tier
 from evals.procs import ProcResult, run
 from evals.runner import RunSettings
 from evals.testing import compute_check
@@ -270,7 +271,16 @@ async def test_project_omit_is_collected_from_every_config(tmp_path: Path) -> No
 
 
 def test_suite_outcome_rules() -> None:
-    assert suite_outcome(TestRun(0, False, tests=3)).status is Status.PASS
+    recorded = RecordedRun(finished=True, exitstatus=0)
+    assert suite_outcome(TestRun(0, False, tests=3, recorded=recorded)).status is Status.PASS
+    unrecorded = suite_outcome(TestRun(0, False, tests=3))
+    assert unrecorded.status is Status.FAIL and "no complete record" in unrecorded.reason
+    rewritten = (Finding("test tests/test_a.py::test_b failed", "tests/test_a.py"),)
+    flipped = suite_outcome(TestRun(0, False, tests=3, recorded=recorded, rewritten=rewritten))
+    assert flipped.status is Status.FAIL and flipped.findings[0] == rewritten[0]
+    overridden = RecordedRun(finished=True, exitstatus=1)
+    exit_zero = suite_outcome(TestRun(0, False, tests=3, recorded=overridden))
+    assert exit_zero.status is Status.FAIL and "exit status was 1" in exit_zero.reason
     no_tests = suite_outcome(TestRun(5, False))
     assert no_tests.status is Status.FAIL
     assert "no tests ran" in no_tests.reason

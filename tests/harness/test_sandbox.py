@@ -27,7 +27,13 @@ import pytest
 from evals import sandbox as sandbox_module
 from evals.cli import EXIT_TERMINATED, EXIT_USAGE, UsageError, parse_args, sandbox_mode
 from evals.cli import run as cli_run
-from evals.facts.environment import project_env
+from evals.facts.env_manifest import verify_manifest
+from evals.facts.environment import (
+    dependency_fingerprint,
+    envs_root,
+    installer_sandbox,
+    project_env,
+)
 from evals.facts.server import ServerLog
 from evals.model import Status
 from evals.procs import ProcResult, run
@@ -124,6 +130,16 @@ def test_project_env_is_an_allow_list(monkeypatch: pytest.MonkeyPatch, tmp_path:
 def env_tail() -> list[str]:
     """The system part of the project's PATH."""
     return ["/usr/local/bin", "/usr/bin", "/bin"]
+
+
+def test_installers_see_the_tool_area_read_only(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    building, tools = cache / "envs" / ".build-key-1", cache / "tools"
+    sandbox = installer_sandbox(Sandbox(bwrap=Path("/bwrap")), tmp_path / "project", building)
+    mounts = {mount.target: mount.writable for mount in sandbox.mounts}
+    assert mounts[tools] is False  # uv there is replaced by no project's install
+    assert mounts[building] is True and mounts[cache / "downloads"] is True
+    assert cache not in mounts and cache / "envs" not in mounts
 
 
 def test_sandbox_environment_drops_credential_names() -> None:
@@ -375,6 +391,22 @@ async def test_hostile_children_neither_survive_nor_stretch_the_timeout(
     assert time.monotonic() - started < 600
     await asyncio.sleep(0.5)
     assert not [line for line in command_lines() if "evals-hostile-sleeper" in line]
+
+
+@pytest.mark.slow
+async def test_a_test_run_cannot_write_the_cached_environment(
+    tmp_path: Path, eval_cache_dir: Path
+) -> None:
+    await make_sandbox(tmp_path)
+    project = HOSTILE / "pth_writer"
+    first = await score_project(project, select=["tests.pass"], cache_dir=eval_cache_dir)
+    assert first.by_id("tests.pass").status is Status.PASS  # every .pth write was refused
+    final = envs_root(eval_cache_dir) / dependency_fingerprint(project)[:24]
+    check = verify_manifest(final)
+    assert check.ok, check.problem
+    second = await score_project(project, select=["tests.pass"], cache_dir=eval_cache_dir)
+    install = second.by_id("build.install").outcome.reason
+    assert "cached environment verified" in install and "discarded" not in install, install
 
 
 def _cli(project: Path, home: Path, cache: Path, *extra: str) -> subprocess.Popen[str]:
