@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
 from evals.checks.design import endpoint_finding
-from evals.contract import Endpoint, case_contract
+from evals.contract import Endpoint, Topic, case_contract
 from evals.facts.kafka_io import Record
-from evals.facts.matching import ScenarioError, mismatches, pick, substitute
-from evals.facts.scenarios import Call, api_prefix, event_problems, event_type, is_wanted
+from evals.facts.matching import ScenarioError, carries, mismatches, pick, substitute
+from evals.facts.scenarios import (
+    Call,
+    api_prefix,
+    dead_lettered,
+    event_problems,
+    event_type,
+    event_value,
+    is_wanted,
+)
 
 
 def test_new_placeholders_make_and_capture_a_uuid() -> None:
@@ -128,3 +137,43 @@ def test_one_common_prefix_is_found() -> None:
     }
     assert api_prefix(contract, served) == "/api/v1"
     assert api_prefix(contract, {"/orders", "/api/v1/orders/{}"}) == ""
+
+
+FLAT = Topic("notes.v1", "produced", type_field="kind", payload_field="")
+
+
+def test_a_flat_event_is_typed_by_its_own_field_and_carries_its_payload() -> None:
+    contract = dataclasses.replace(case_contract("order-service"), envelope=(), topics=(FLAT,))
+    record = _record({"event_id": "e", "kind": "note.published", "note_id": "n-1"}, key="n-1")
+    want = {"topic": "notes.v1", "type": "note.published", "payload": {"note_id": "n-1"}}
+    assert event_type(record) == "" and event_type(record, "kind") == "note.published"
+    assert is_wanted(record, want, "kind")
+    assert event_problems(record, want, contract) == []
+
+
+def test_produced_events_take_the_topic_s_shape() -> None:
+    flat = event_value(FLAT, "note.published", {"note_id": "n"}, "c")
+    assert flat == {"kind": "note.published", "note_id": "n"}
+    bare = event_value(Topic("v", "consumed", type_field="", payload_field=""), "V", {"a": 1}, "c")
+    assert bare == {"a": 1}
+    enveloped = event_value(Topic("orders.v1", "consumed"), "Paid", {"a": 1}, "c")
+    assert enveloped["event_type"] == "Paid" and enveloped["payload"] == {"a": 1}
+    assert enveloped["correlation_id"] == "c" and "event_id" in enveloped
+
+
+def test_a_dead_letter_is_found_by_its_key_or_by_the_original_it_carries() -> None:
+    raw = b"{not json"
+    keyed_by_offset = Record("d", 0, 0, "17", json.dumps({"payload": raw.decode()}).encode(), {})
+    assert dead_lettered(keyed_by_offset, "poison-1", raw)
+    assert dead_lettered(Record("d", 0, 0, "poison-1", b"x", {}), "poison-1", None)
+    assert dead_lettered(Record("d", 0, 0, "dlq", raw, {}), "poison-1", raw)
+    assert not dead_lettered(keyed_by_offset, "poison-2", b"{other")
+
+
+def test_carries_finds_the_original_as_text_or_as_a_parsed_object() -> None:
+    original = json.dumps({"message_id": "m", "decision": "reject"}).encode()
+    as_text = json.dumps({"raw": original.decode(), "error": "x"}).encode()
+    as_object = json.dumps({"original": json.loads(original), "error": "x"}).encode()
+    assert carries(as_text, original) and carries(as_object, original)
+    assert not carries(json.dumps({"raw": "other"}).encode(), original)
+    assert not carries(b"not json", original) and not carries(b"{}", b"")
