@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from evals.checks.design import endpoint_finding
+from evals.checks.design import endpoint_finding, reaches
 from evals.contract import Endpoint, Topic, case_contract
 from evals.facts.kafka_io import Record
 from evals.facts.matching import ScenarioError, carries, mismatches, pick, substitute
@@ -177,3 +177,13 @@ def test_carries_finds_the_original_as_text_or_as_a_parsed_object() -> None:
     assert carries(as_text, original) and carries(as_object, original)
     assert not carries(json.dumps({"raw": "other"}).encode(), original)
     assert not carries(b"not json", original) and not carries(b"{}", b"")
+
+
+def test_a_call_with_a_literal_id_reaches_the_parameterised_endpoint() -> None:
+    endpoint = Endpoint("GET", "/items/{sku}", 200)
+    assert reaches(Call("GET", "/items/BOLT-1", 200, "s"), endpoint)
+    assert reaches(Call("GET", "/items/{}", 200, "s"), endpoint)
+    assert not reaches(Call("GET", "/items", 200, "s"), endpoint)
+    assert not reaches(Call("POST", "/items/BOLT-1", 200, "s"), endpoint)
+    assert not reaches(Call("GET", "/items/{}", 200, "s"), Endpoint("GET", "/items/search", 200))
+    assert endpoint_finding(endpoint, [Call("GET", "/items/BOLT-1", 200, "s")]) is None
