@@ -220,10 +220,14 @@ class ScenarioSession:
             self.sent[key] = value
 
     async def produce_step(self, step: Step) -> None:
-        """Produce an event in the design's envelope to a consumed topic."""
+        """Produce an event in its topic's shape to a consumed topic.
+
+        The key is read before the payload, as a contract writes them, so a ``${new:...}``
+        in the key can be used in the payload.
+        """
         body = step["produce"]
-        value, headers = self._envelope(body)
         key = substitute(body["key"], self.variables) if "key" in body else None
+        value, headers = self._envelope(body)
         await self._produce(body["topic"], key, value, headers)
 
     async def produce_raw_step(self, step: Step) -> None:

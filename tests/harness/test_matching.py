@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 
 from evals.checks.design import endpoint_finding, reaches
 from evals.contract import Endpoint, Topic, case_contract
+from evals.facts.design_stack import DesignStack
 from evals.facts.kafka_io import Record
 from evals.facts.matching import ScenarioError, carries, mismatches, pick, substitute
 from evals.facts.scenarios import (
     Call,
+    ScenarioSession,
     api_prefix,
     dead_lettered,
     event_problems,
@@ -187,3 +191,30 @@ def test_a_call_with_a_literal_id_reaches_the_parameterised_endpoint() -> None:
     assert not reaches(Call("POST", "/items/BOLT-1", 200, "s"), endpoint)
     assert not reaches(Call("GET", "/items/{}", 200, "s"), Endpoint("GET", "/items/search", 200))
     assert endpoint_finding(endpoint, [Call("GET", "/items/BOLT-1", 200, "s")]) is None
+
+
+@dataclasses.dataclass
+class _Publisher:
+    sent: list[tuple[str, str | None, bytes]] = dataclasses.field(default_factory=list)
+
+    async def send(self, topic: str, key: str | None, value: bytes, _: dict[str, str]) -> None:
+        self.sent.append((topic, key, value))
+
+
+async def test_a_produce_step_reads_its_key_before_its_payload() -> None:
+    publisher = _Publisher()
+    stack = cast(DesignStack, SimpleNamespace(contract=case_contract("order-service")))
+    session = ScenarioSession(stack, cast(Any, None), cast(Any, None), cast(Any, publisher), "", [])
+    step = {
+        "produce": {
+            "topic": "payments.v1",
+            "key": "${new:order}",
+            "type": "PaymentSucceeded",
+            "payload": {"order_id": "${order}"},
+        }
+    }
+    await session.produce_step(step)
+    [(topic, key, value)] = publisher.sent
+    assert topic == "payments.v1" and key == session.variables["order"]
+    assert json.loads(value)["payload"] == {"order_id": key}
+    assert session.sent == {key: value}
