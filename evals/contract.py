@@ -76,6 +76,9 @@ class Topic:
         dead_letter: Where the consumer sends what it cannot process.
         headers: Headers every record carries.
         events: Event type → payload fields.
+        type_field: The value's field naming the event type ("" when the value has none).
+        payload_field: The value's field holding the payload ("" for a flat event, whose
+            payload fields are the value's own).
     """
 
     name: str
@@ -85,6 +88,8 @@ class Topic:
     dead_letter: str = ""
     headers: tuple[str, ...] = ()
     events: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    type_field: str = "event_type"
+    payload_field: str = "payload"
 
     def fields_of(self, event_type: str) -> tuple[str, ...]:
         """The payload fields of ``event_type`` (empty when the design lists none)."""
@@ -163,7 +168,8 @@ def _topic(data: dict[str, Any]) -> Topic:
     """A :class:`Topic` from its YAML mapping."""
     events = tuple((name, tuple(fields)) for name, fields in data.get("events", {}).items())
     headers = tuple(data.get("headers", ()))
-    plain = {k: data[k] for k in ("name", "role", "key", "group", "dead_letter") if k in data}
+    names = ("name", "role", "key", "group", "dead_letter", "type_field", "payload_field")
+    plain = {k: data[k] for k in names if k in data}
     return Topic(**plain, headers=headers, events=events)
 
 

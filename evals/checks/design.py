@@ -71,9 +71,21 @@ async def consume_runtime(ctx: CheckContext) -> Outcome:
     return scenarios_outcome(await ctx.fact(SCENARIO_RUN), "kafka.consume_runtime")
 
 
+def reaches(call: Call, endpoint: Endpoint) -> bool:
+    """Whether ``call`` was made to ``endpoint``: same method, same path shape.
+
+    A parameter of the endpoint (``{}``) takes any one segment, so a call the contract
+    writes with a literal id (``/items/BOLT-1``, for a design whose ids are SKUs) counts
+    as much as one written with a captured value (``/items/${sku}``).
+    """
+    have, want = call.template.split("/"), endpoint.template.split("/")
+    same_shape = len(have) == len(want) and call.method == endpoint.method
+    return same_shape and all(w in ("{}", h) for h, w in zip(have, want, strict=True))
+
+
 def endpoint_finding(endpoint: Endpoint, calls: list[Call]) -> Finding | None:
     """Why ``endpoint`` is not served as designed, or None when a call got its success."""
-    mine = [c for c in calls if c.method == endpoint.method and c.template == endpoint.template]
+    mine = [c for c in calls if reaches(c, endpoint)]
     if any(c.status == endpoint.success for c in mine):
         return None
     if not mine:

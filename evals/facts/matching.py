@@ -9,12 +9,15 @@ that writes money as ``39.98`` and one that writes ``"39.98"`` are judged alike.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
+from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 Json = Any  # a JSON-like value: what json.loads returns, or a contract fragment
+_NOT_JSON = object()
 _PLACEHOLDER = re.compile(r"\$\{(new:)?([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -136,3 +139,37 @@ def pick(data: Json, dotted: str) -> Json:
         else:
             raise ScenarioError(f"the response has no {dotted!r} to capture")
     return value
+
+
+def _loads(data: bytes) -> Json:
+    """``data`` parsed as JSON, or the ``_NOT_JSON`` marker."""
+    try:
+        return json.loads(data)
+    except ValueError:
+        return _NOT_JSON
+
+
+def _parts(value: Json) -> Iterator[Json]:
+    """``value`` and every value nested in it, depth first."""
+    yield value
+    children = value.values() if isinstance(value, dict) else value
+    if isinstance(value, dict | list):
+        for child in children:
+            yield from _parts(child)
+
+
+def carries(value: bytes, sent: bytes) -> bool:
+    """Whether a record's ``value`` is the record ``sent`` or wraps it.
+
+    A dead-letter record may be the original bytes, or a JSON object of its own that keeps
+    the original as text (``{"raw": "{not json", "error": ...}``) or as a parsed object,
+    under a field name of its own choosing. Any of these shows the original was forwarded.
+    """
+    if value == sent or not sent:
+        return value == sent
+    document, original = _loads(value), _loads(sent)
+    if document is _NOT_JSON:
+        return False
+    text = sent.decode("utf-8", errors="replace")
+    nested = isinstance(original, dict | list) and bool(original)
+    return any(part == text or (nested and part == original) for part in _parts(document))

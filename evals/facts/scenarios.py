@@ -21,10 +21,10 @@ from typing import Any
 import httpx
 
 from evals.context import Facts
-from evals.contract import Contract, Scenario, Step, path_template
+from evals.contract import Contract, Scenario, Step, Topic, path_template
 from evals.facts.design_stack import DESIGN_STACK, DesignStack
 from evals.facts.kafka_io import KafkaIOError, Publisher, Record, TopicWatcher
-from evals.facts.matching import Json, ScenarioError, mismatches, pick, substitute
+from evals.facts.matching import Json, ScenarioError, carries, mismatches, pick, substitute
 from evals.model import clean_text
 from evals.registry import FactKey, provides
 
@@ -162,6 +162,7 @@ class ScenarioSession:
     scenario: str = ""
     variables: dict[str, Any] = field(default_factory=dict)
     last_sent: tuple[str, str | None, bytes, dict[str, str]] | None = None
+    sent: dict[str, bytes] = field(default_factory=dict)
 
     async def send(self, request: dict[str, Any]) -> httpx.Response:
         """Make one HTTP call and record it."""
@@ -198,18 +199,13 @@ class ScenarioSession:
             self.variables[name] = pick(_json_or_none(response), dotted)
 
     def _envelope(self, body: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
-        """An event envelope (value and headers) for a ``produce`` step."""
+        """An event (value and headers) for a ``produce`` step, shaped as its topic says."""
         correlation = str(uuid.uuid4())
-        envelope = {
-            "event_id": str(uuid.uuid4()),
-            "event_type": body["type"],
-            "event_version": 1,
-            "occurred_at": datetime.now(UTC).isoformat(),
-            "correlation_id": correlation,
-            "payload": substitute(body["payload"], self.variables),
-        }
+        payload = substitute(body["payload"], self.variables)
+        shape = topic_shape(self.stack.contract, body["topic"])
+        value = event_value(shape, body["type"], payload, correlation)
         headers = {"event_type": body["type"], "correlation_id": correlation}
-        return json.dumps(envelope).encode(), headers
+        return json.dumps(value).encode(), headers
 
     async def _produce(
         self, topic: str, key: str | None, value: bytes, headers: dict[str, str]
@@ -220,12 +216,18 @@ class ScenarioSession:
         except KafkaIOError as exc:
             raise StepFailed(str(exc)) from exc
         self.last_sent = (topic, key, value, headers)
+        if key is not None:
+            self.sent[key] = value
 
     async def produce_step(self, step: Step) -> None:
-        """Produce an event in the design's envelope to a consumed topic."""
+        """Produce an event in its topic's shape to a consumed topic.
+
+        The key is read before the payload, as a contract writes them, so a ``${new:...}``
+        in the key can be used in the payload.
+        """
         body = step["produce"]
-        value, headers = self._envelope(body)
         key = substitute(body["key"], self.variables) if "key" in body else None
+        value, headers = self._envelope(body)
         await self._produce(body["topic"], key, value, headers)
 
     async def produce_raw_step(self, step: Step) -> None:
@@ -253,12 +255,11 @@ class ScenarioSession:
     async def expect_event_step(self, step: Step) -> None:
         """An event of the type (and key) appears, in the envelope, with the fields."""
         want = substitute(step["expect_event"], self.variables)
-        within = want.get("within_s", DEFAULT_WITHIN_S)
-        candidates = await self._records(want["topic"], lambda r: is_wanted(r, want), within)
+        within, name = want.get("within_s", DEFAULT_WITHIN_S), self._type_field(want["topic"])
+        candidates = await self._records(want["topic"], lambda r: is_wanted(r, want, name), within)
         if not candidates:
-            typed = [
-                r for r in self.watcher.records(want["topic"]) if event_type(r) == want["type"]
-            ]
+            records = self.watcher.records(want["topic"])
+            typed = [r for r in records if event_type(r, name) == want["type"]]
             raise StepFailed(missing_event(want, typed, within))
         problems = [event_problems(r, want, self.stack.contract) for r in candidates]
         if all(problems):
@@ -268,11 +269,8 @@ class ScenarioSession:
         """After ``within_s``, at most ``count`` events of the type have this key."""
         want = substitute(step["expect_no_event"], self.variables)
         await asyncio.sleep(want.get("within_s", 2.0))
-        same = [
-            r
-            for r in self.watcher.records(want["topic"])
-            if event_type(r) == want["type"] and r.key == want["key"]
-        ]
+        name = self._type_field(want["topic"])
+        same = [r for r in self.watcher.records(want["topic"]) if is_wanted(r, want, name)]
         if len(same) > want.get("count", 0):
             raise StepFailed(
                 f"{len(same)} {want['type']} events with key {want['key']} on {want['topic']}, "
@@ -282,16 +280,22 @@ class ScenarioSession:
     async def expect_dlq_step(self, step: Step) -> None:
         """A record with the key reaches the dead-letter topic with the error headers."""
         want = substitute(step["expect_dlq"], self.variables)
-        within = want.get("within_s", DEFAULT_WITHIN_S)
-        found = await self._records(want["topic"], lambda r: r.key == want["key"], within)
+        within, sent = want.get("within_s", DEFAULT_WITHIN_S), self.sent.get(want["key"])
+        found = await self._records(
+            want["topic"], lambda r: dead_lettered(r, want["key"], sent), within
+        )
         if not found:
             raise StepFailed(
-                f"no record with key {want['key']} on the dead-letter topic {want['topic']} "
-                f"within {within:g} s"
+                f"no record keyed {want['key']} or carrying the record sent with that key on "
+                f"the dead-letter topic {want['topic']} within {within:g} s"
             )
         missing = [h for h in want.get("headers", ()) if h not in found[0].headers]
         if missing:
             raise StepFailed(f"dead-letter record without the headers {', '.join(missing)}")
+
+    def _type_field(self, topic: str) -> str:
+        """The field naming the event type in ``topic``'s values."""
+        return topic_shape(self.stack.contract, topic).type_field
 
     def handler(self, step: Step) -> tuple[str, Callable[[Step], Awaitable[None]]]:
         """The kind of ``step`` and the method that runs it.
@@ -322,17 +326,46 @@ def decoded(record: Record) -> Json:
         return None
 
 
-def event_type(record: Record) -> str:
-    """The event type from the envelope, else from the ``event_type`` header."""
+def topic_shape(contract: Contract, name: str) -> Topic:
+    """The contract's topic ``name``, or one with the default envelope when undeclared."""
+    return contract.topic(name) or Topic(name, "produced")
+
+
+def event_value(topic: Topic, event: str, payload: dict[str, Any], correlation: str) -> Json:
+    """The value of a produced event: in the topic's envelope, or flat with its type field."""
+    typed = {topic.type_field: event} if topic.type_field else {}
+    if not topic.payload_field:
+        return {**typed, **payload}
+    envelope = {
+        "event_id": str(uuid.uuid4()),
+        "event_version": 1,
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "correlation_id": correlation,
+    }
+    return {**envelope, **typed, topic.payload_field: payload}
+
+
+def event_type(record: Record, type_field: str = "event_type") -> str:
+    """The event type from the value's ``type_field``, else from the ``event_type`` header."""
     value = decoded(record)
-    if isinstance(value, dict) and isinstance(value.get("event_type"), str):
-        return str(value["event_type"])
+    if type_field and isinstance(value, dict) and isinstance(value.get(type_field), str):
+        return str(value[type_field])
     return record.headers.get("event_type", "")
 
 
-def is_wanted(record: Record, want: dict[str, Json]) -> bool:
+def is_wanted(record: Record, want: dict[str, Json], type_field: str = "event_type") -> bool:
     """Whether ``record`` has the expected event type and (when given) key."""
-    return event_type(record) == want["type"] and ("key" not in want or record.key == want["key"])
+    right_type = event_type(record, type_field) == want["type"]
+    return right_type and ("key" not in want or record.key == want["key"])
+
+
+def dead_lettered(record: Record, key: str, sent: bytes | None) -> bool:
+    """Whether a dead-letter ``record`` is the one sent with ``key``.
+
+    Keyed like the original, or (when the consumer keys dead letters otherwise: by offset,
+    by a constant) carrying the original value, as is or wrapped (see ``carries``).
+    """
+    return record.key == key or (sent is not None and carries(record.value, sent))
 
 
 def missing_event(want: dict[str, Any], typed: list[Record], within: float) -> str:
@@ -359,11 +392,10 @@ def event_problems(record: Record, want: dict[str, Any], contract: Contract) -> 
     if not isinstance(value, dict):
         return ["the value is not a JSON object"]
     problems = [f"envelope field {f} missing" for f in contract.envelope if f not in value]
-    topic = contract.topic(want["topic"])
-    required = topic.headers if topic else ()
-    problems += _header_problems(record, want, required)
-    payload = value.get("payload", value)
-    fields = topic.fields_of(want["type"]) if topic else ()
+    topic = topic_shape(contract, want["topic"])
+    problems += _header_problems(record, want, topic.headers)
+    payload = value.get(topic.payload_field, value) if topic.payload_field else value
+    fields = topic.fields_of(want["type"])
     problems += [
         f"payload field {f} missing"
         for f in fields
@@ -377,6 +409,7 @@ async def run_scenario(session: ScenarioSession, scenario: Scenario) -> Scenario
     """Run ``scenario``'s steps until one fails."""
     started = time.monotonic()
     session.scenario, session.variables, session.last_sent = scenario.name, {}, None
+    session.sent = {}
     for index, step in enumerate(scenario.steps, start=1):
         kind = "step"
         try:

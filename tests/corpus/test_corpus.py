@@ -5,9 +5,16 @@ unlike ``reference_impl/``::
 
     description: what style this project represents and which false verdicts it guards against
     tier: full
+    contract: contract.yaml
     items:
       structure.layout: {status: fail, reason: "application package is at app/", findings: 1}
       db.transactions: pass
+      design.scenarios: pass
+
+``contract`` is optional: a case contract of the project's own design (a file of the
+project, ``evals/contract.schema.json``), loaded when the file is read and passed to
+``score_project`` so the design-conformance items (``design.*``, ``kafka.publish_runtime``,
+``kafka.consume_runtime``) run its scenarios; without one they skip.
 
 An item is a status (``pass``, ``fail``, ``error``, ``skip``) or a mapping with ``status``,
 an optional ``reason`` (a substring of the outcome's reason or of one of its findings) and
@@ -27,6 +34,7 @@ import yaml
 
 from evals.checklist import Checklist, load_checklist
 from evals.cli import passthrough_env
+from evals.contract import Contract, ContractError, load_contract
 from evals.model import CheckResult, Finding, Outcome, RunResult, Status, Tier
 from evals.runner import score_project
 
@@ -34,6 +42,7 @@ CORPUS = Path(__file__).resolve().parent
 EXPECTED_NAME = "expected.yaml"
 EXPECTED_FILES = sorted(CORPUS.glob(f"*/{EXPECTED_NAME}"))
 TOP_KEYS = frozenset({"description", "tier", "items"})
+OPTIONAL_TOP_KEYS = frozenset({"contract"})
 ITEM_KEYS = frozenset({"status", "reason", "findings"})
 
 
@@ -67,12 +76,14 @@ class Expectation:
         description: The style it represents and what it guards against.
         tier: The tier to score at.
         items: Expected verdicts by item id, in the file's order.
+        contract: The case contract of the project's design, when the file names one.
     """
 
     project: Path
     description: str
     tier: Tier
     items: dict[str, ExpectedItem]
+    contract: Contract | None = None
 
 
 def _status(value: object, where: str) -> Status:
@@ -100,8 +111,12 @@ def _item(item_id: str, raw: object, where: str) -> ExpectedItem:
 
 def _header(document: object, where: str) -> tuple[str, Tier, dict[Any, Any]]:
     """Validate the top level: description, tier and a non-empty items mapping."""
-    if not isinstance(document, dict) or set(document) != TOP_KEYS:
-        raise ExpectationError(f"{where}: top-level keys must be exactly {sorted(TOP_KEYS)}")
+    allowed = TOP_KEYS | OPTIONAL_TOP_KEYS
+    if not isinstance(document, dict) or not TOP_KEYS <= set(document) <= allowed:
+        raise ExpectationError(
+            f"{where}: top-level keys must be {sorted(TOP_KEYS)}, optionally "
+            f"{sorted(OPTIONAL_TOP_KEYS)}"
+        )
     description, items = document["description"], document["items"]
     if not isinstance(description, str) or not description.strip():
         raise ExpectationError(f"{where}: 'description' must be a non-empty string")
@@ -129,6 +144,18 @@ def _check_ids(
         )
 
 
+def _contract(name: object, project: Path, where: str) -> Contract | None:
+    """The case contract ``name`` (relative to ``project``) names, loaded; None without one."""
+    if name is None:
+        return None
+    if not isinstance(name, str) or not name:
+        raise ExpectationError(f"{where}: 'contract' must be a file name relative to the project")
+    try:
+        return load_contract(project / name)
+    except ContractError as exc:
+        raise ExpectationError(f"{where}: {exc}") from None
+
+
 def load_expectation(path: Path, checklist: Checklist) -> Expectation:
     """Parse and validate one expected.yaml.
 
@@ -144,7 +171,8 @@ def load_expectation(path: Path, checklist: Checklist) -> Expectation:
     description, tier, raw_items = _header(document, where)
     items = {str(k): _item(str(k), v, f"{where}: {k}") for k, v in raw_items.items()}
     _check_ids(items, tier, checklist, where)
-    return Expectation(path.parent, description, tier, items)
+    contract = _contract(document.get("contract"), path.parent, where)
+    return Expectation(path.parent, description, tier, items, contract)
 
 
 def _texts(outcome: Outcome) -> list[str]:
@@ -224,6 +252,9 @@ def _write(tmp_path: Path, text: str) -> Path:
         ("description: x\ntier: static\nitems: {tests.pass: pass}\n", "not evaluated"),
         ("description: x\ntier: full\nitems: {}\n", "non-empty mapping"),
         ("tier: full\nitems: {db.models: pass}\n", "top-level keys"),
+        ("description: x\ntier: full\nextra: 1\nitems: {db.models: pass}\n", "top-level keys"),
+        ("description: x\ntier: full\ncontract: 3\nitems: {db.models: pass}\n", "file name"),
+        ("description: x\ntier: full\ncontract: no.yaml\nitems: {db.models: pass}\n", "no.yaml"),
         ("description: x\ntier: full\nitems: {db.models: {reason: y}}\n", "needs 'status'"),
         (
             "description: x\ntier: full\nitems: {db.models: {status: pass, findings: x}}\n",
@@ -294,6 +325,7 @@ async def test_corpus_project_gets_its_expected_verdicts(
         checklist=checklist,
         env=passthrough_env(),
         cache_dir=eval_cache_dir,
+        contract=expectation.contract,
     )
     problems = disagreements(expectation, result)
     header = f"{expectation.project.name}: {len(problems)} disagreement(s) with {EXPECTED_NAME}"

@@ -120,3 +120,15 @@ def test_order_service_scenarios_cover_every_event_of_the_design() -> None:
 def test_every_item_that_owns_scenarios_has_one() -> None:
     owners = {s.owner for s in case_contract("order-service").scenarios}
     assert owners == {"design.scenarios", "kafka.publish_runtime", "kafka.consume_runtime"}
+
+
+def test_a_topic_may_name_its_type_and_payload_fields(tmp_path: Path) -> None:
+    data = _minimal()
+    data["topics"] = [
+        {"name": "notes.v1", "role": "produced", "type_field": "kind", "payload_field": ""},
+        {"name": "orders.v1", "role": "consumed"},
+    ]
+    contract = load_contract(_write(tmp_path, data))
+    flat, enveloped = contract.topics
+    assert (flat.type_field, flat.payload_field) == ("kind", "")
+    assert (enveloped.type_field, enveloped.payload_field) == ("event_type", "payload")
