@@ -43,7 +43,7 @@ from evals.sandbox import project_sandbox
 PROCFILE = EVALUATION.procfile
 WEB = EVALUATION.procfile_web
 SETTLE_S = 2.0
-GROUP_TIMEOUT_S = 45.0
+GROUP_TIMEOUT_S = 30.0
 NO_CONTRACT = "no case contract: pass --case NAME or --contract FILE"
 
 
