@@ -1,8 +1,9 @@
 """Per-variant figures from a calibration, and the Markdown table of the experiment.
 
-Every figure is a median over the rounds: the variant's req/s and percentiles, and the
-ratios to the bare app taken per round (variant and bare app measured back to back), so
-that a noisy moment of a shared machine moves one round, not the figure.
+Every figure is a median over the rounds: the variant's req/s and percentiles, the ratios
+to the bare app and the differences from the baseline, each taken per round (bare app,
+baseline and variant measured back to back), so that a noisy moment of a shared machine
+moves one round, not the figure. The baseline's row pools its rounds of every pair.
 """
 
 from __future__ import annotations
@@ -26,16 +27,40 @@ def _median(values: list[float]) -> float:
     return statistics.median(values) if values else 0.0
 
 
-def _per_round(cal: Calibration, figure: Callable[[Sample], float]) -> list[float]:
-    """Per round: the measured path's ``figure`` over the bare app's in the same round."""
-    bare = {segment.round: figure(segment.sample) for segment in cal.of(BARE)}
-    mine: list[Segment] = cal.of(cal.gated)
-    return [figure(s.sample) / bare[s.round] for s in mine if bare.get(s.round)]
+def _per_round(
+    cals: list[Calibration], target: str, reference: str, figure: Callable[[Sample], float]
+) -> list[float]:
+    """Per round: ``target``'s ``figure`` over ``reference``'s in the same round."""
+    found = []
+    for cal in cals:
+        other = {segment.round: figure(segment.sample) for segment in cal.of(reference)}
+        mine: list[Segment] = cal.of(target)
+        found += [figure(s.sample) / other[s.round] for s in mine if other.get(s.round)]
+    return found
+
+
+def _rps(sample: Sample) -> float:
+    """Requests per second of ``sample``."""
+    return sample.rps
+
+
+def _p99(sample: Sample) -> float:
+    """p99 of ``sample``."""
+    return sample.p99_ms
+
+
+def _delta(cals: list[Calibration], target: str, figure: Callable[[Sample], float]) -> float:
+    """Median per-round change of ``target``'s ``figure`` against the baseline (0.1 = +10 %)."""
+    return _median(_per_round(cals, target, BASELINE, figure)) - 1.0
 
 
 @dataclass(frozen=True)
 class Row:
-    """One variant's medians over the rounds (see the module docstring)."""
+    """One variant's medians over its rounds (see the module docstring).
+
+    ``delta_rps`` and ``delta_p99`` are the median over the rounds of the variant's figure
+    over the baseline's measured in the same round (None for the baseline itself).
+    """
 
     name: str
     change: str
@@ -47,21 +72,27 @@ class Row:
     p99_ratio: float
     errors: int
     bare_rps: float
+    delta_rps: float | None = None
+    delta_p99: float | None = None
 
     @classmethod
-    def of(cls, variant: Variant, cal: Calibration) -> Row:
-        """The row of ``variant`` measured in ``cal``."""
-        samples = [segment.sample for segment in cal.of(cal.gated)]
+    def of(cls, variant: Variant, cals: list[Calibration]) -> Row:
+        """The row of ``variant`` from the calibrations that measured it."""
+        cals = [cal for cal in cals if cal.of(variant.name)]
+        samples = [segment.sample for cal in cals for segment in cal.of(variant.name)]
+        paired = variant.name != BASELINE
         return cls(
             variant.name, variant.change,
             rps=_median([s.rps for s in samples]),
-            ratio=_median(_per_round(cal, lambda s: s.rps)),
+            ratio=_median(_per_round(cals, variant.name, BARE, _rps)),
             p50_ms=_median([s.p50_ms for s in samples]),
             p95_ms=_median([s.p95_ms for s in samples]),
             p99_ms=_median([s.p99_ms for s in samples]),
-            p99_ratio=_median(_per_round(cal, lambda s: s.p99_ms)),
+            p99_ratio=_median(_per_round(cals, variant.name, BARE, _p99)),
             errors=sum(s.errors for s in samples),
-            bare_rps=_median([segment.sample.rps for segment in cal.of(BARE)]),
+            bare_rps=_median([s.sample.rps for cal in cals for s in cal.of(BARE)]),
+            delta_rps=_delta(cals, variant.name, _rps) if paired else None,
+            delta_p99=_delta(cals, variant.name, _p99) if paired else None,
         )  # fmt: skip
 
 
@@ -90,20 +121,18 @@ class Context:
     notes: list[str] = field(default_factory=list)
 
 
-def _change(value: float, base: float) -> str:
-    """``value`` relative to ``base`` as a signed percentage."""
-    return f"{(value / base - 1) * 100:+.0f}%" if base > 0 else "n/a"
+def change_text(value: float | None) -> str:
+    """A relative change as a signed percentage (an em dash for none)."""
+    return "—" if value is None else f"{value * 100:+.0f}%"
 
 
-def _cells(row: Row, base: Row | None) -> list[str]:
-    """The table cells of ``row`` (differences against ``base``, none for the baseline)."""
-    same = base is None or base.name == row.name
+def _cells(row: Row) -> list[str]:
+    """The table cells of ``row``."""
     return [
         f"`{row.name}`", row.change, f"{row.rps:.0f}", f"{row.ratio:.2f}x",
         f"{row.p50_ms:.1f}", f"{row.p95_ms:.1f}", f"{row.p99_ms:.1f}", f"{row.p99_ratio:.2f}x",
         str(row.errors), f"{row.bare_rps:.0f}",
-        "—" if same or base is None else _change(row.ratio, base.ratio),
-        "—" if same or base is None else _change(row.p99_ratio, base.p99_ratio),
+        change_text(row.delta_rps), change_text(row.delta_p99),
     ]  # fmt: skip
 
 
@@ -115,17 +144,17 @@ def header(context: Context) -> str:
     return (
         f"{context.date} UTC · {context.cores} cores · load average {before} at the start,"
         f" {after} at the end · generator {context.generator} · {settings.connections}"
-        f" connections · per variant: {settings.rounds} rounds of bare app then variant,"
+        f" connections · per variant: {settings.rounds} rounds of bare app, baseline and"
+        f" variant back to back (baseline and variant alternating in order),"
         f" {settings.duration_s:g} s each, after {settings.warmup_s:g} s warm-ups · medians"
-        " over the rounds; ratios per round"
+        " over the rounds; ratios and differences taken per round"
     )
 
 
 def render(rows: list[Row], context: Context) -> str:
     """The Markdown report: command, header, table and notes."""
-    base = next((row for row in rows if row.name == BASELINE), None)
     lines = [f"`{context.command}`", "", header(context), ""]
     lines += ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    lines += ["| " + " | ".join(_cells(row, base)) + " |" for row in rows]
+    lines += ["| " + " | ".join(_cells(row)) + " |" for row in rows]
     lines += [""] + [f"- {note}" for note in context.notes]
     return "\n".join(lines).rstrip() + "\n"

@@ -2,9 +2,13 @@
 
 An embedded PostgreSQL (as the harness starts it) gets two databases: one for the bare app
 of :mod:`evals.perf.bare_app`, one seeded with the lab's tables for the variants. The bare
-app runs for the whole experiment; each variant is served alone by uvicorn (one worker)
-and measured with :func:`evals.perf.calibrate.calibrate`: warm-ups, then rounds of bare app
-and variant back to back, then the harness's saturation probe of the generator.
+app and the baseline variant run for the whole experiment; each other variant is served
+by uvicorn (one worker) while it is measured. Measurement reuses the harness's pieces
+(:func:`evals.perf.loadgen.measure`, :class:`evals.perf.calibrate.Calibration`): after a
+warm-up of each, rounds of bare app, baseline and variant back to back (baseline and
+variant swap places every other round), so that each variant is compared with both in the
+same few seconds; a last segment of the bare app at twice the connections is the
+harness's check that the generator was not the bottleneck.
 """
 
 from __future__ import annotations
@@ -28,11 +32,12 @@ from evals.perf.bare import (
     stop_process,
     wait_until_serving,
 )
-from evals.perf.calibrate import BARE, Calibration, Settings, calibrate, saturation_problem
+from evals.perf.calibrate import BARE, Calibration, Segment, Settings, saturation_problem
+from evals.perf.loadgen import measure
 from evals.perf_lab.deps import ensure_sqlalchemy
-from evals.perf_lab.report import Row
+from evals.perf_lab.report import Row, change_text
 from evals.perf_lab.schema import create_database, seed
-from evals.perf_lab.variants import APP_FACTORY, CHOICES_ENV, DSN_ENV, Variant
+from evals.perf_lab.variants import APP_FACTORY, BASELINE, CHOICES_ENV, DSN_ENV, VARIANTS, Variant
 
 ITEM_PATH = "/items/1"
 Progress = Callable[[str], None]
@@ -53,6 +58,8 @@ class Lab:
         dsn: The variants' database (``postgresql://``).
         site: Directory to put on the variants' ``PYTHONPATH`` for SQLAlchemy, if any.
         bare: The running bare app.
+        baseline: The running baseline variant.
+        cleanups: Stop what was started, in reverse order.
     """
 
     generator: str
@@ -61,6 +68,7 @@ class Lab:
     dsn: str = ""
     site: Path | None = None
     bare: BareServer | None = None
+    baseline: BareServer | None = None
     cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
@@ -102,14 +110,41 @@ async def start_variant(variant: Variant, lab: Lab) -> BareServer:
     return server
 
 
+async def _segment(lab: Lab, target: tuple[str, str], number: int, connections: int) -> Segment:
+    """Measure ``target`` (name, base URL) for one segment of round ``number``."""
+    load = os.getloadavg()[0]
+    duration = lab.settings.duration_s
+    sample = await measure(lab.generator, target[1], ITEM_PATH, connections, duration)
+    return Segment(target[0], ITEM_PATH, number, connections, load, sample)
+
+
+def _targets(lab: Lab, variant: Variant, url: str) -> list[tuple[str, str]]:
+    """Bare app, baseline and ``variant`` (no duplicate when it is the baseline)."""
+    assert lab.bare is not None and lab.baseline is not None  # noqa: S101 - open_lab
+    found = [(BARE, lab.bare.base_url), (BASELINE, lab.baseline.base_url)]
+    return found + ([(variant.name, url)] if variant.name != BASELINE else [])
+
+
+async def _rounds(lab: Lab, variant: Variant, url: str) -> Calibration:
+    """Warm up, then the rounds of bare app, baseline and ``variant``."""
+    settings, targets = lab.settings, _targets(lab, variant, url)
+    cal = Calibration(lab.generator, settings, {variant.name: ITEM_PATH})
+    for _, base in targets:
+        await measure(lab.generator, base, ITEM_PATH, settings.connections, settings.warmup_s)
+    for number in range(1, settings.rounds + 1):
+        order = targets if number % 2 else [targets[0], *reversed(targets[1:])]
+        for target in order:
+            cal.segments.append(await _segment(lab, target, number, settings.connections))
+    return cal
+
+
 async def measure_variant(variant: Variant, lab: Lab) -> Calibration:
-    """Serve ``variant`` and calibrate it against the bare app."""
-    assert lab.bare is not None  # noqa: S101 - set by open_lab
+    """Serve ``variant`` (unless it is the running baseline) and measure its rounds."""
+    if variant.name == BASELINE:
+        return await _rounds(lab, variant, "")
     server = await start_variant(variant, lab)
     try:
-        bare = (lab.bare.base_url, lab.bare.path)
-        project = (server.base_url, {"by_id": server.path})
-        return await calibrate(lab.generator, bare, project, lab.settings)
+        return await _rounds(lab, variant, server.base_url)
     finally:
         await server.stop()
 
@@ -125,6 +160,8 @@ async def open_lab(lab: Lab) -> None:
     bare_dsn = await create_database(admin, "perf_lab_bare")
     lab.bare = await start_bare(bare_dsn, lab.workdir / "bare.log")
     lab.cleanups.append(lab.bare.stop)
+    lab.baseline = await start_variant(VARIANTS[0], lab)
+    lab.cleanups.append(lab.baseline.stop)
 
 
 async def close_lab(lab: Lab) -> None:
@@ -137,34 +174,35 @@ def describe(row: Row) -> str:
     """One progress line for ``row``."""
     return (
         f"{row.name}: {row.rps:.0f} req/s ({row.ratio:.2f}x bare), p99 {row.p99_ms:.1f} ms"
-        f" ({row.p99_ratio:.2f}x bare), {row.errors} errors"
+        f" ({row.p99_ratio:.2f}x bare), {row.errors} errors; vs baseline: req/s"
+        f" {change_text(row.delta_rps)}, p99 {change_text(row.delta_p99)}"
     )
 
 
-def notes(calibrations: list[tuple[Variant, Calibration]]) -> list[str]:
-    """The generator-saturation problems and errors seen, per variant."""
-    found = []
-    for variant, cal in calibrations:
-        if cal.saturation is not None:
-            problem = saturation_problem([s.sample for s in cal.of(BARE)], cal.saturation.sample)
-            if problem:
-                found.append(f"{variant.name}: {problem}")
-    return found
+async def saturation_note(lab: Lab, cals: list[Calibration]) -> list[str]:
+    """The harness's generator check: the bare app at twice the connections, judged."""
+    assert lab.bare is not None  # noqa: S101 - open_lab
+    doubled = await _segment(lab, (BARE, lab.bare.base_url), 0, 2 * lab.settings.connections)
+    bare = [segment.sample for cal in cals for segment in cal.of(BARE)]
+    problem = saturation_problem(bare, doubled.sample)
+    return [f"load generator: {problem}"] if problem else []
 
 
 async def run_experiment(
     variants: list[Variant], lab: Lab, progress: Progress
 ) -> tuple[list[Row], list[str]]:
-    """Measure every variant against the bare app; the rows and the notes (saturation)."""
-    calibrations: list[tuple[Variant, Calibration]] = []
+    """Measure the variants against the bare app and the baseline; rows and notes."""
+    measured = [variant for variant in variants if variant.name != BASELINE] or variants[:1]
+    cals: list[Calibration] = []
     await open_lab(lab)
     try:
-        for variant in variants:
-            calibrations.append((variant, await measure_variant(variant, lab)))
-            progress(describe(Row.of(variant, calibrations[-1][1])))
+        for variant in measured:
+            cals.append(await measure_variant(variant, lab))
+            progress(describe(Row.of(variant, cals[-1:])))
+        found = await saturation_note(lab, cals)
     finally:
         await close_lab(lab)
-    return [Row.of(variant, cal) for variant, cal in calibrations], notes(calibrations)
+    return [Row.of(variant, cals) for variant in variants], found
 
 
 def make_lab(generator: str, settings: Settings, keep: Path | None) -> Lab:

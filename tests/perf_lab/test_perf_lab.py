@@ -63,28 +63,35 @@ def _segment(target: str, number: int, rps: float, p99_ms: float) -> Segment:
     return Segment(target, "/items/1", number, 64, 1.0, sample)
 
 
-def _calibration(rps: list[float], p99: list[float]) -> Calibration:
-    cal = Calibration("wrk", Settings(), {"by_id": "/items/1"})
+def _calibration(name: str, rps: list[float], p99: list[float]) -> Calibration:
+    """Rounds of bare app (1000 req/s, p99 10 ms), baseline (300, 50) and ``name``."""
+    cal = Calibration("wrk", Settings(), {name: "/items/1"})
     for number, (mine, tail) in enumerate(zip(rps, p99, strict=True), start=1):
+        cal.segments += [_segment(BARE, number, 1000.0, 10.0)]
         cal.segments += [
-            _segment(BARE, number, 1000.0, 10.0),
-            _segment("by_id", number, mine, tail),
+            _segment(BASELINE, number, 300.0, 50.0),
+            _segment(name, number, mine, tail),
         ]
     return cal
 
 
 def test_rows_are_medians_of_per_round_ratios() -> None:
-    row = Row.of(VARIANTS[0], _calibration([200.0, 300.0, 900.0], [30.0, 50.0, 500.0]))
-    assert row.rps == pytest.approx(300.0)
-    assert row.ratio == pytest.approx(0.3)
-    assert row.p99_ms == pytest.approx(50.0)
-    assert row.p99_ratio == pytest.approx(5.0)
+    cal = _calibration("core_select", [200.0, 450.0, 900.0], [30.0, 25.0, 500.0])
+    row = Row.of(VARIANTS[1], [cal])
+    assert row.rps == pytest.approx(450.0)
+    assert row.ratio == pytest.approx(0.45)
+    assert row.p99_ms == pytest.approx(30.0)
+    assert row.p99_ratio == pytest.approx(3.0)
     assert row.bare_rps == pytest.approx(1000.0)
+    assert row.delta_rps == pytest.approx(0.5)
+    assert row.delta_p99 == pytest.approx(-0.4)
+    base = Row.of(VARIANTS[0], [cal, _calibration("pool_5", [1.0], [1.0])])
+    assert base.rps == pytest.approx(300.0) and base.delta_rps is None
 
 
 def test_the_table_has_a_header_every_variant_and_differences() -> None:
-    base = Row.of(VARIANTS[0], _calibration([300.0, 300.0], [50.0, 50.0]))
-    other = Row.of(VARIANTS[1], _calibration([450.0, 450.0], [25.0, 25.0]))
+    cal = _calibration("core_select", [450.0, 450.0], [25.0, 25.0])
+    base, other = Row.of(VARIANTS[0], [cal]), Row.of(VARIANTS[1], [cal])
     context = Context("2026-12-07 00:00", 2, (1.0, 2.0, 3.0), (1.5, 2.0, 3.0), "wrk",
                       Settings(rounds=4), "python -m evals.perf_lab", ["a note"])  # fmt: skip
     table = render([base, other], context)
