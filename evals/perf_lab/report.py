@@ -18,7 +18,8 @@ from evals.perf_lab.variants import BASELINE, Variant
 
 COLUMNS = (
     "Variant", "Change", "req/s", "ratio to bare", "p50 ms", "p95 ms", "p99 ms",
-    "p99 ratio to bare", "errors", "bare req/s", "Δ req/s vs baseline", "Δ p99 vs baseline",
+    "p99 ratio to bare", "errors", "bare req/s", "Δ req/s vs baseline [range]",
+    "Δ p99 vs baseline [range]",
 )  # fmt: skip
 
 
@@ -49,17 +50,20 @@ def _p99(sample: Sample) -> float:
     return sample.p99_ms
 
 
-def _delta(cals: list[Calibration], target: str, figure: Callable[[Sample], float]) -> float:
-    """Median per-round change of ``target``'s ``figure`` against the baseline (0.1 = +10 %)."""
-    return _median(_per_round(cals, target, BASELINE, figure)) - 1.0
+def _deltas(
+    cals: list[Calibration], target: str, figure: Callable[[Sample], float]
+) -> tuple[float, ...]:
+    """Per round: the change of ``target``'s ``figure`` against the baseline (0.1 = +10 %)."""
+    return tuple(ratio - 1.0 for ratio in _per_round(cals, target, BASELINE, figure))
 
 
 @dataclass(frozen=True)
 class Row:
     """One variant's medians over its rounds (see the module docstring).
 
-    ``delta_rps`` and ``delta_p99`` are the median over the rounds of the variant's figure
-    over the baseline's measured in the same round (None for the baseline itself).
+    ``rps_changes`` and ``p99_changes`` are, per round, the variant's figure over the
+    baseline's measured in the same round, minus 1 (empty for the baseline itself); the
+    table shows their median and range.
     """
 
     name: str
@@ -72,8 +76,18 @@ class Row:
     p99_ratio: float
     errors: int
     bare_rps: float
-    delta_rps: float | None = None
-    delta_p99: float | None = None
+    rps_changes: tuple[float, ...] = ()
+    p99_changes: tuple[float, ...] = ()
+
+    @property
+    def delta_rps(self) -> float | None:
+        """Median change of req/s against the baseline (None for the baseline)."""
+        return _median(list(self.rps_changes)) if self.rps_changes else None
+
+    @property
+    def delta_p99(self) -> float | None:
+        """Median change of p99 against the baseline (None for the baseline)."""
+        return _median(list(self.p99_changes)) if self.p99_changes else None
 
     @classmethod
     def of(cls, variant: Variant, cals: list[Calibration]) -> Row:
@@ -91,8 +105,8 @@ class Row:
             p99_ratio=_median(_per_round(cals, variant.name, BARE, _p99)),
             errors=sum(s.errors for s in samples),
             bare_rps=_median([s.sample.rps for cal in cals for s in cal.of(BARE)]),
-            delta_rps=_delta(cals, variant.name, _rps) if paired else None,
-            delta_p99=_delta(cals, variant.name, _p99) if paired else None,
+            rps_changes=_deltas(cals, variant.name, _rps) if paired else (),
+            p99_changes=_deltas(cals, variant.name, _p99) if paired else (),
         )  # fmt: skip
 
 
@@ -121,9 +135,12 @@ class Context:
     notes: list[str] = field(default_factory=list)
 
 
-def change_text(value: float | None) -> str:
-    """A relative change as a signed percentage (an em dash for none)."""
-    return "—" if value is None else f"{value * 100:+.0f}%"
+def change_text(changes: tuple[float, ...]) -> str:
+    """The median of per-round changes and their range: ``+12% [-3, +20]`` (— for none)."""
+    if not changes:
+        return "—"
+    median = _median(list(changes)) * 100
+    return f"{median:+.0f}% [{min(changes) * 100:+.0f}, {max(changes) * 100:+.0f}]"
 
 
 def _cells(row: Row) -> list[str]:
@@ -132,7 +149,7 @@ def _cells(row: Row) -> list[str]:
         f"`{row.name}`", row.change, f"{row.rps:.0f}", f"{row.ratio:.2f}x",
         f"{row.p50_ms:.1f}", f"{row.p95_ms:.1f}", f"{row.p99_ms:.1f}", f"{row.p99_ratio:.2f}x",
         str(row.errors), f"{row.bare_rps:.0f}",
-        change_text(row.delta_rps), change_text(row.delta_p99),
+        change_text(row.rps_changes), change_text(row.p99_changes),
     ]  # fmt: skip
 
 

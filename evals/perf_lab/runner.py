@@ -175,7 +175,7 @@ def describe(row: Row) -> str:
     return (
         f"{row.name}: {row.rps:.0f} req/s ({row.ratio:.2f}x bare), p99 {row.p99_ms:.1f} ms"
         f" ({row.p99_ratio:.2f}x bare), {row.errors} errors; vs baseline: req/s"
-        f" {change_text(row.delta_rps)}, p99 {change_text(row.delta_p99)}"
+        f" {change_text(row.rps_changes)}, p99 {change_text(row.p99_changes)}"
     )
 
 

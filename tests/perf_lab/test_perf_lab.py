@@ -98,7 +98,9 @@ def test_the_table_has_a_header_every_variant_and_differences() -> None:
     assert "2 cores" in table and "load average 1.00/2.00/3.00" in table and "wrk" in table
     assert "2026-12-07 00:00 UTC" in table and "`python -m evals.perf_lab`" in table
     assert "| " + " | ".join(COLUMNS) + " |" in table
-    assert re.search(r"\| `core_select` \|.*\| 0\.45x \|.*\| \+50% \| -50% \|", table)
+    assert re.search(
+        r"\| `core_select` \|.*\| 0\.45x \|.*\| \+50% \[\+50, \+50\] \| -50% \[-50, -50\] \|", table
+    )
     assert re.search(r"\| `idiomatic` \|.*\| — \| — \|", table)
     assert "- a note" in table
 
