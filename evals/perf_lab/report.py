@@ -13,13 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from evals.perf.calibrate import BARE, Calibration, Segment, Settings
-from evals.perf.loadgen import Sample
 from evals.perf_lab.variants import BASELINE, Variant
 
 COLUMNS = (
     "Variant", "Change", "req/s", "ratio to bare", "p50 ms", "p95 ms", "p99 ms",
-    "p99 ratio to bare", "errors", "bare req/s", "Δ req/s vs baseline [range]",
-    "Δ p99 vs baseline [range]",
+    "p99 ratio to bare", "errors", "bare req/s", "app CPU ms/req", "DB CPU ms/req",
+    "Δ req/s vs baseline [range]", "Δ p99 vs baseline [range]", "Δ CPU/req vs baseline [range]",
 )  # fmt: skip
 
 
@@ -28,32 +27,58 @@ def _median(values: list[float]) -> float:
     return statistics.median(values) if values else 0.0
 
 
+@dataclass(frozen=True)
+class CpuSegment(Segment):
+    """A segment with the CPU seconds spent meanwhile by the app and by PostgreSQL.
+
+    Attributes:
+        app_cpu_s: The measured app's process.
+        db_cpu_s: Every PostgreSQL process (only the measured app queries it meanwhile).
+    """
+
+    app_cpu_s: float = 0.0
+    db_cpu_s: float = 0.0
+
+
+def _cpu_ms(segment: Segment, app: bool = True, db: bool = True) -> float:
+    """CPU milliseconds per answered request in ``segment`` (0.0 when not measured)."""
+    if not isinstance(segment, CpuSegment) or segment.sample.ok <= 0:
+        return 0.0
+    spent = (segment.app_cpu_s if app else 0.0) + (segment.db_cpu_s if db else 0.0)
+    return spent * 1000.0 / segment.sample.ok
+
+
 def _per_round(
-    cals: list[Calibration], target: str, reference: str, figure: Callable[[Sample], float]
+    cals: list[Calibration], target: str, reference: str, figure: Callable[[Segment], float]
 ) -> list[float]:
     """Per round: ``target``'s ``figure`` over ``reference``'s in the same round."""
     found = []
     for cal in cals:
-        other = {segment.round: figure(segment.sample) for segment in cal.of(reference)}
+        other = {segment.round: figure(segment) for segment in cal.of(reference)}
         mine: list[Segment] = cal.of(target)
-        found += [figure(s.sample) / other[s.round] for s in mine if other.get(s.round)]
+        found += [figure(s) / other[s.round] for s in mine if other.get(s.round)]
     return found
 
 
-def _rps(sample: Sample) -> float:
-    """Requests per second of ``sample``."""
-    return sample.rps
+def _rps(segment: Segment) -> float:
+    """Requests per second of ``segment``."""
+    return segment.sample.rps
 
 
-def _p99(sample: Sample) -> float:
-    """p99 of ``sample``."""
-    return sample.p99_ms
+def _p99(segment: Segment) -> float:
+    """p99 of ``segment``."""
+    return segment.sample.p99_ms
 
 
 def _deltas(
-    cals: list[Calibration], target: str, figure: Callable[[Sample], float]
+    cals: list[Calibration], target: str, figure: Callable[[Segment], float]
 ) -> tuple[float, ...]:
-    """Per round: the change of ``target``'s ``figure`` against the baseline (0.1 = +10 %)."""
+    """Per round: the change of ``target``'s ``figure`` against the baseline (0.1 = +10 %).
+
+    Empty for the baseline itself.
+    """
+    if target == BASELINE:
+        return ()
     return tuple(ratio - 1.0 for ratio in _per_round(cals, target, BASELINE, figure))
 
 
@@ -76,8 +101,11 @@ class Row:
     p99_ratio: float
     errors: int
     bare_rps: float
+    app_cpu_ms: float = 0.0
+    db_cpu_ms: float = 0.0
     rps_changes: tuple[float, ...] = ()
     p99_changes: tuple[float, ...] = ()
+    cpu_changes: tuple[float, ...] = ()
 
     @property
     def delta_rps(self) -> float | None:
@@ -93,8 +121,8 @@ class Row:
     def of(cls, variant: Variant, cals: list[Calibration]) -> Row:
         """The row of ``variant`` from the calibrations that measured it."""
         cals = [cal for cal in cals if cal.of(variant.name)]
-        samples = [segment.sample for cal in cals for segment in cal.of(variant.name)]
-        paired = variant.name != BASELINE
+        segments = [segment for cal in cals for segment in cal.of(variant.name)]
+        samples = [segment.sample for segment in segments]
         return cls(
             variant.name, variant.change,
             rps=_median([s.rps for s in samples]),
@@ -105,8 +133,11 @@ class Row:
             p99_ratio=_median(_per_round(cals, variant.name, BARE, _p99)),
             errors=sum(s.errors for s in samples),
             bare_rps=_median([s.sample.rps for cal in cals for s in cal.of(BARE)]),
-            rps_changes=_deltas(cals, variant.name, _rps) if paired else (),
-            p99_changes=_deltas(cals, variant.name, _p99) if paired else (),
+            rps_changes=_deltas(cals, variant.name, _rps),
+            p99_changes=_deltas(cals, variant.name, _p99),
+            cpu_changes=_deltas(cals, variant.name, _cpu_ms),
+            app_cpu_ms=_median([_cpu_ms(s, db=False) for s in segments]),
+            db_cpu_ms=_median([_cpu_ms(s, app=False) for s in segments]),
         )  # fmt: skip
 
 
@@ -148,8 +179,8 @@ def _cells(row: Row) -> list[str]:
     return [
         f"`{row.name}`", row.change, f"{row.rps:.0f}", f"{row.ratio:.2f}x",
         f"{row.p50_ms:.1f}", f"{row.p95_ms:.1f}", f"{row.p99_ms:.1f}", f"{row.p99_ratio:.2f}x",
-        str(row.errors), f"{row.bare_rps:.0f}",
-        change_text(row.rps_changes), change_text(row.p99_changes),
+        str(row.errors), f"{row.bare_rps:.0f}", f"{row.app_cpu_ms:.2f}", f"{row.db_cpu_ms:.2f}",
+        change_text(row.rps_changes), change_text(row.p99_changes), change_text(row.cpu_changes),
     ]  # fmt: skip
 
 

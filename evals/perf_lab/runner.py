@@ -24,27 +24,49 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from evals.facts.services import _start_with_retry
+from evals.perf import bare as harness_bare
 from evals.perf.bare import (
     BareAppError,
-    BareServer,
+    bare_argv,
     free_port,
-    start_bare,
     stop_process,
     wait_until_serving,
 )
 from evals.perf.calibrate import BARE, Calibration, Segment, Settings, saturation_problem
 from evals.perf.loadgen import measure
+from evals.perf_lab.cpu import tree_cpu_seconds
 from evals.perf_lab.deps import ensure_sqlalchemy
-from evals.perf_lab.report import Row, change_text
+from evals.perf_lab.report import CpuSegment, Row, change_text
 from evals.perf_lab.schema import create_database, seed
-from evals.perf_lab.variants import APP_FACTORY, BASELINE, CHOICES_ENV, DSN_ENV, VARIANTS, Variant
+from evals.perf_lab.variants import (
+    APP_FACTORY,
+    BASELINE,
+    CHOICES_ENV,
+    DSN_ENV,
+    VARIANTS,
+    Choices,
+    Variant,
+)
 
 ITEM_PATH = "/items/1"
+BARE_POOL = 16  # the harness's default pool of the bare app
+BARE_ROW = Variant(BARE, "reference: evals/perf/bare_app.py (asyncpg, no ORM, no middleware)",
+                   Choices())  # fmt: skip
 Progress = Callable[[str], None]
 
 
 class LabError(RuntimeError):
     """A variant or the lab's services could not be started."""
+
+
+@dataclass
+class Served:
+    """A running app: its name, where it listens, its process id and how to stop it."""
+
+    name: str
+    base_url: str
+    pid: int
+    stop: Callable[[], Awaitable[None]]
 
 
 @dataclass
@@ -57,6 +79,7 @@ class Lab:
         workdir: Scratch directory (database files, logs).
         dsn: The variants' database (``postgresql://``).
         site: Directory to put on the variants' ``PYTHONPATH`` for SQLAlchemy, if any.
+        db_pid: PostgreSQL's postmaster (its CPU and its backends' is the database's).
         bare: The running bare app.
         baseline: The running baseline variant.
         cleanups: Stop what was started, in reverse order.
@@ -67,8 +90,9 @@ class Lab:
     workdir: Path
     dsn: str = ""
     site: Path | None = None
-    bare: BareServer | None = None
-    baseline: BareServer | None = None
+    db_pid: int = 0
+    bare: Served | None = None
+    baseline: Served | None = None
     cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
@@ -87,50 +111,70 @@ def variant_env(variant: Variant, lab: Lab) -> dict[str, str]:
     return env | {"PYTHONUNBUFFERED": "1"}
 
 
-async def start_variant(variant: Variant, lab: Lab) -> BareServer:
-    """Serve ``variant`` and wait until it answers its GET by id.
+async def serve(name: str, argv: list[str], env: dict[str, str], port: int, log: Path) -> Served:
+    """Start ``argv`` (listening on ``port``) and wait until it answers the GET by id.
 
     Raises:
         LabError: If it does not serve (its log's tail says why).
     """
-    port = free_port()
-    server = BareServer(f"http://127.0.0.1:{port}", path=ITEM_PATH)
-    log = lab.workdir / f"{variant.name}.log"
     with log.open("wb") as handle:
         process = await asyncio.create_subprocess_exec(
-            *variant_argv(variant, port), stdin=asyncio.subprocess.DEVNULL, stdout=handle,
-            stderr=asyncio.subprocess.STDOUT, env=variant_env(variant, lab), start_new_session=True,
+            *argv, stdin=asyncio.subprocess.DEVNULL, stdout=handle,
+            stderr=asyncio.subprocess.STDOUT, env=env, start_new_session=True,
         )  # fmt: skip
-    server.cleanups.append(lambda: stop_process(process))
+    served = Served(name, f"http://127.0.0.1:{port}", process.pid, lambda: stop_process(process))
     try:
-        await wait_until_serving(process, server.base_url + server.path, log)
+        await wait_until_serving(process, served.base_url + ITEM_PATH, log)
     except BareAppError as exc:
-        await server.stop()
-        raise LabError(f"variant {variant.name}: {exc}") from exc
-    return server
+        await served.stop()
+        raise LabError(f"{name}: {exc}") from exc
+    return served
 
 
-async def _segment(lab: Lab, target: tuple[str, str], number: int, connections: int) -> Segment:
-    """Measure ``target`` (name, base URL) for one segment of round ``number``."""
+async def start_variant(variant: Variant, lab: Lab) -> Served:
+    """Serve ``variant`` with uvicorn (see :func:`serve`)."""
+    port = free_port()
+    argv, env = variant_argv(variant, port), variant_env(variant, lab)
+    return await serve(variant.name, argv, env, port, lab.workdir / f"{variant.name}.log")
+
+
+async def start_bare_app(dsn: str, lab: Lab) -> Served:
+    """Serve :mod:`evals.perf.bare_app` as the harness does (no relay, pool 16)."""
+    port = free_port()
+    env = {
+        **os.environ,
+        harness_bare.DSN_ENV: dsn,
+        harness_bare.POOL_ENV: str(BARE_POOL),
+        "PYTHONUNBUFFERED": "1",
+    }
+    return await serve(BARE, bare_argv(port, None), env, port, lab.workdir / "bare.log")
+
+
+async def _segment(lab: Lab, target: Served, number: int, connections: int) -> Segment:
+    """Measure ``target`` for one segment of round ``number``, with the CPU it and the DB used."""
     load = os.getloadavg()[0]
-    duration = lab.settings.duration_s
-    sample = await measure(lab.generator, target[1], ITEM_PATH, connections, duration)
-    return Segment(target[0], ITEM_PATH, number, connections, load, sample)
+    app, db = tree_cpu_seconds(target.pid), tree_cpu_seconds(lab.db_pid)
+    sample = await measure(
+        lab.generator, target.base_url, ITEM_PATH, connections, lab.settings.duration_s
+    )
+    app, db = tree_cpu_seconds(target.pid) - app, tree_cpu_seconds(lab.db_pid) - db
+    return CpuSegment(target.name, ITEM_PATH, number, connections, load, sample, app, db)
 
 
-def _targets(lab: Lab, variant: Variant, url: str) -> list[tuple[str, str]]:
-    """Bare app, baseline and ``variant`` (no duplicate when it is the baseline)."""
+def _targets(lab: Lab, served: Served | None) -> list[Served]:
+    """Bare app, baseline and the variant ``served`` (none when it is the baseline)."""
     assert lab.bare is not None and lab.baseline is not None  # noqa: S101 - open_lab
-    found = [(BARE, lab.bare.base_url), (BASELINE, lab.baseline.base_url)]
-    return found + ([(variant.name, url)] if variant.name != BASELINE else [])
+    return [lab.bare, lab.baseline, *([served] if served is not None else [])]
 
 
-async def _rounds(lab: Lab, variant: Variant, url: str) -> Calibration:
+async def _rounds(lab: Lab, variant: Variant, served: Served | None) -> Calibration:
     """Warm up, then the rounds of bare app, baseline and ``variant``."""
-    settings, targets = lab.settings, _targets(lab, variant, url)
+    settings, targets = lab.settings, _targets(lab, served)
     cal = Calibration(lab.generator, settings, {variant.name: ITEM_PATH})
-    for _, base in targets:
-        await measure(lab.generator, base, ITEM_PATH, settings.connections, settings.warmup_s)
+    for target in targets:
+        await measure(
+            lab.generator, target.base_url, ITEM_PATH, settings.connections, settings.warmup_s
+        )
     for number in range(1, settings.rounds + 1):
         order = targets if number % 2 else [targets[0], *reversed(targets[1:])]
         for target in order:
@@ -141,12 +185,12 @@ async def _rounds(lab: Lab, variant: Variant, url: str) -> Calibration:
 async def measure_variant(variant: Variant, lab: Lab) -> Calibration:
     """Serve ``variant`` (unless it is the running baseline) and measure its rounds."""
     if variant.name == BASELINE:
-        return await _rounds(lab, variant, "")
-    server = await start_variant(variant, lab)
+        return await _rounds(lab, variant, None)
+    served = await start_variant(variant, lab)
     try:
-        return await _rounds(lab, variant, server.base_url)
+        return await _rounds(lab, variant, served)
     finally:
-        await server.stop()
+        await served.stop()
 
 
 async def open_lab(lab: Lab) -> None:
@@ -154,11 +198,11 @@ async def open_lab(lab: Lab) -> None:
     lab.site = await asyncio.to_thread(ensure_sqlalchemy)
     server = await _start_with_retry(lab.workdir / "pgdata")
     lab.cleanups.append(lambda: asyncio.to_thread(server.cleanup))
-    admin = str(server.get_uri())
+    admin, lab.db_pid = str(server.get_uri()), int(server.get_pid() or 0)
     lab.dsn = await create_database(admin, "perf_lab")
     await seed(lab.dsn)
     bare_dsn = await create_database(admin, "perf_lab_bare")
-    lab.bare = await start_bare(bare_dsn, lab.workdir / "bare.log")
+    lab.bare = await start_bare_app(bare_dsn, lab)
     lab.cleanups.append(lab.bare.stop)
     lab.baseline = await start_variant(VARIANTS[0], lab)
     lab.cleanups.append(lab.baseline.stop)
@@ -182,7 +226,7 @@ def describe(row: Row) -> str:
 async def saturation_note(lab: Lab, cals: list[Calibration]) -> list[str]:
     """The harness's generator check: the bare app at twice the connections, judged."""
     assert lab.bare is not None  # noqa: S101 - open_lab
-    doubled = await _segment(lab, (BARE, lab.bare.base_url), 0, 2 * lab.settings.connections)
+    doubled = await _segment(lab, lab.bare, 0, 2 * lab.settings.connections)
     bare = [segment.sample for cal in cals for segment in cal.of(BARE)]
     problem = saturation_problem(bare, doubled.sample)
     return [f"load generator: {problem}"] if problem else []
@@ -202,7 +246,7 @@ async def run_experiment(
         found = await saturation_note(lab, cals)
     finally:
         await close_lab(lab)
-    return [Row.of(variant, cals) for variant in variants], found
+    return [Row.of(variant, cals) for variant in [*variants, BARE_ROW]], found
 
 
 def make_lab(generator: str, settings: Settings, keep: Path | None) -> Lab:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import asdict, fields
 from pathlib import Path
@@ -11,7 +12,8 @@ import pytest
 from evals.perf.calibrate import BARE, Calibration, Segment, Settings
 from evals.perf.loadgen import Sample
 from evals.perf_lab.__main__ import main, parser, settings_of
-from evals.perf_lab.report import COLUMNS, Context, Row, render
+from evals.perf_lab.cpu import cpu_seconds, tree_cpu_seconds
+from evals.perf_lab.report import COLUMNS, Context, CpuSegment, Row, render
 from evals.perf_lab.runner import Lab, variant_argv, variant_env
 from evals.perf_lab.variants import BASELINE, VARIANTS, Choices, select
 
@@ -103,6 +105,24 @@ def test_the_table_has_a_header_every_variant_and_differences() -> None:
     )
     assert re.search(r"\| `idiomatic` \|.*\| — \| — \|", table)
     assert "- a note" in table
+
+
+def test_cpu_per_request_is_paired_with_the_baseline() -> None:
+    cal = Calibration("wrk", Settings(), {"core_select": "/items/1"})
+    for number in (1, 2):
+        sample = Sample(1000, 0, 2.0, 1.0, 2.0, 3.0)
+        cal.segments += [CpuSegment(BASELINE, "/items/1", number, 64, 1.0, sample, 1.0, 0.2)]
+        cal.segments += [CpuSegment("core_select", "/items/1", number, 64, 1.0, sample, 0.6, 0.3)]
+    row = Row.of(VARIANTS[1], [cal])
+    assert [row.app_cpu_ms, row.db_cpu_ms] == pytest.approx([0.6, 0.3])
+    assert list(row.cpu_changes) == pytest.approx([-0.25, -0.25])
+
+
+def test_cpu_seconds_come_from_proc() -> None:
+    sum(range(2_000_000))
+    assert cpu_seconds(os.getpid()) > 0
+    assert tree_cpu_seconds(os.getpid()) >= cpu_seconds(os.getpid())
+    assert cpu_seconds(-1) == 0.0
 
 
 def test_the_defaults_are_the_documented_ones() -> None:
