@@ -146,7 +146,7 @@ def test_two_variants_run_against_the_bare_app(tmp_path: Path) -> None:
     argv = ["--variants", "core_select", "--duration", "1", "--rounds", "2", "--warmup", "1"]
     assert main([*argv, "--output", str(output)]) == 0
     rows = _table_rows(output.read_text(encoding="utf-8"))
-    assert set(rows) == {BASELINE, "core_select"}
+    assert set(rows) == {BASELINE, "core_select", "bare"}
     for cells in rows.values():
         assert float(cells[COLUMNS.index("req/s")]) > 0
         assert float(cells[COLUMNS.index("bare req/s")]) > 0
