@@ -1,0 +1,1 @@
+"""Tests of the perf lab: the variant registry, the table and one short run."""
