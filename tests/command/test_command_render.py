@@ -100,8 +100,16 @@ def test_function_length_threshold_reaches_the_self_check(tmp_path: Path) -> Non
 
 def test_latency_threshold_reaches_the_performance_section(tmp_path: Path) -> None:
     changed = render_claude_command(checklist_path=with_threshold(tmp_path, "perf.latency", 150))
-    assert "p95 latency must be below 150 ms" in changed
-    assert "p95 below 150 ms at 32 concurrent clients" in changed
+    assert "its p95 must be below 150 ms" in changed
+    assert "p95 below 150 ms at 8 connections" in changed
+
+
+def test_throughput_ratio_reaches_the_performance_section(tmp_path: Path) -> None:
+    path = with_threshold(tmp_path, "perf.throughput", 0.45)
+    changed = render_claude_command(checklist_path=path)
+    assert "at least 0.45x\nthe bare endpoint's requests per second" in changed
+    assert "at least\n0.45x the bare endpoint's" in changed
+    assert "at least\n   0.45x the bare endpoint's requests per second at 64" in changed
 
 
 def test_every_checklist_item_is_in_the_prompt() -> None:
