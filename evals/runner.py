@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import graphlib
+import importlib.metadata
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -37,6 +38,7 @@ from evals.workspace import default_cache_dir, is_python_project, workspace
 from scripts import definition
 
 LOG = logging.getLogger(__name__)
+DISTRIBUTION = "development-backend-python-fastapi"
 COMMAND_FILE = definition.SOURCE_PATH
 # A check's time budget by the tier of its item; it includes waiting for shared facts
 # (a cold install of the project can take minutes).
@@ -142,13 +144,24 @@ def command_version(path: Path = COMMAND_FILE) -> str:
     """The command's version, read the one way every tool reads it; ``unknown`` if unreadable.
 
     The definition's frontmatter is parsed by :func:`scripts.definition.command_version`
-    (the source of truth that ``make bump`` and the manifests agree with); a result must
-    still be written when it is broken, so its failure reads as ``unknown``.
+    (the source of truth that ``make bump`` and the manifests agree with). An installed
+    harness (``pipx run``, a wheel) has no ``commands/`` folder: it reports its
+    distribution's version, which ``make bump`` keeps equal. A result must still be written
+    when the definition is broken, so that reads as ``unknown``.
     """
     try:
-        return definition.command_version(path)
-    except definition.DefinitionError:
+        return definition.command_version(path) if path.exists() else installed_version()
+    except (definition.DefinitionError, importlib.metadata.PackageNotFoundError):
         return "unknown"
+
+
+def installed_version() -> str:
+    """The installed harness's distribution version (equal to the command's).
+
+    Raises:
+        importlib.metadata.PackageNotFoundError: If the harness is not installed.
+    """
+    return importlib.metadata.version(DISTRIBUTION)
 
 
 def one_line(text: str) -> str:

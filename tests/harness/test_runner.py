@@ -403,5 +403,7 @@ def test_command_version_of_a_broken_definition_is_unknown(tmp_path: Path, text:
     assert command_version(path) == "unknown"
 
 
-def test_command_version_of_missing_file_is_unknown(tmp_path: Path) -> None:
-    assert command_version(tmp_path / "absent.md") == "unknown"
+def test_an_installed_harness_without_the_definition_reports_its_distribution(
+    tmp_path: Path,
+) -> None:
+    assert command_version(tmp_path / "absent.md") == definition.command_version()
