@@ -213,6 +213,18 @@ async def consumer_group(contract: Contract, bootstrap: str) -> tuple[str, list[
     return "", [f"no consumer group became active within {GROUP_TIMEOUT_S:g} s"]
 
 
+async def stack_topics(bootstrap: str, contract: Contract) -> None:
+    """Create the design's topics before anything of the project starts.
+
+    Raises:
+        FactNotApplicable: If the broker refuses.
+    """
+    try:
+        await create_topics(bootstrap, [t.name for t in contract.topics])
+    except KafkaIOError as exc:
+        raise FactNotApplicable(str(exc)) from exc
+
+
 async def build_stack(
     facts: Facts, contract: Contract, live: RunningServer, name: str
 ) -> DesignStack:
@@ -228,10 +240,7 @@ async def build_stack(
         FactNotApplicable: If the topics cannot be created or the web app does not start.
     """
     services, broker, gate = await stack_broker(facts, await facts.get(SERVICES), name)
-    try:
-        await create_topics(services.kafka_bootstrap, [t.name for t in contract.topics])
-    except KafkaIOError as exc:
-        raise FactNotApplicable(str(exc)) from exc
+    await stack_topics(services.kafka_bootstrap, contract)
     launch = await stack_launch(facts, services, name)
     notes = list(await migrate(launch))
     processes, started = await start_processes(launch)
