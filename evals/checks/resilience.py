@@ -9,6 +9,7 @@ consumed topic, so does ``resilience.consumer_crash``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 
 from evals.checks.build import INSTALL_ITEM
@@ -37,7 +38,9 @@ async def run_experiment(ctx: CheckContext, experiment: Experiment) -> Outcome:
     """Run ``experiment`` alone on the resilience stack, outside any load measurement."""
     lab = await ctx.fact(RESILIENCE_LAB)
     async with lab.lock, lab.stack.server.gate.shared():
+        started = time.monotonic()
         verdict = await experiment(lab)
+        verdict.metrics["experiment_s"] = round(time.monotonic() - started, 1)
     return verdict_outcome(verdict, lab)
 
 

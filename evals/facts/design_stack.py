@@ -9,6 +9,8 @@ other process of the project's ``Procfile`` (the process contract: for example `
 and ``consumer``), each in the sandbox with ``DATABASE_URL`` and
 ``KAFKA_BOOTSTRAP_SERVERS``. Without a Procfile only the web app runs, and a note says so.
 When the contract has consumed topics, the stack is ready once a consumer group is active.
+:func:`build_stack` builds such a stack under a name: the resilience items build a second one,
+with its broker behind a gate the harness controls (:mod:`evals.facts.broker_gate`).
 """
 
 from __future__ import annotations
@@ -138,20 +140,21 @@ def read_procfile(project: Path) -> dict[str, str]:
 
 
 async def stack_broker(
-    facts: Facts, services: Services, name: str
+    facts: Facts, services: Services, name: str, gated: bool = False
 ) -> tuple[Services, EmbeddedBroker | None, BrokerGate | None]:
     """``services`` with a broker of the stack's own (embedded services) or the user's.
 
-    The sandbox reaches an own broker through a :class:`BrokerGate` the harness controls.
+    With ``gated``, the sandbox reaches an own broker through a :class:`BrokerGate`.
     """
     if not (services.embedded_broker and services.embedded_database):
         return services, None, None
     broker = await start_embedded_broker(facts, f"{name}-broker")
-    gate = BrokerGate(broker.bootstrap) if services.forwards else None
+    gate = BrokerGate(broker.bootstrap) if services.forwards and gated else None
     if gate is not None:
         await gate.start()
         facts.cleanups.append(gate.stop)
-    forwards = await relay_broker(facts, broker.bootstrap, gate.address) if gate else ()
+    via = gate.address if gate is not None else ""
+    forwards = await relay_broker(facts, broker.bootstrap, via) if services.forwards else ()
     env = {**services.env, "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap}
     replaced = dataclasses.replace(
         services, kafka_bootstrap=broker.bootstrap, env=env, forwards=forwards
@@ -226,7 +229,7 @@ async def stack_topics(bootstrap: str, contract: Contract) -> None:
 
 
 async def build_stack(
-    facts: Facts, contract: Contract, live: RunningServer, name: str
+    facts: Facts, contract: Contract, live: RunningServer, name: str, gated: bool = False
 ) -> DesignStack:
     """Topics first, then migrations, the Procfile processes and the web app.
 
@@ -235,11 +238,12 @@ async def build_stack(
         contract: The case contract.
         live: The run's app (its target is served again; its load gate is shared).
         name: Names the stack's database, broker log and log directory.
+        gated: Whether the project reaches the broker through a gate the harness controls.
 
     Raises:
         FactNotApplicable: If the topics cannot be created or the web app does not start.
     """
-    services, broker, gate = await stack_broker(facts, await facts.get(SERVICES), name)
+    services, broker, gate = await stack_broker(facts, await facts.get(SERVICES), name, gated)
     await stack_topics(services.kafka_bootstrap, contract)
     launch = await stack_launch(facts, services, name)
     notes = list(await migrate(launch))

@@ -154,13 +154,15 @@ async def settled_effects(
 
 
 def dead_lettered(watcher: TopicWatcher, consumed: Consumed) -> int:
-    """Poison values on the dead letter topic with an error header."""
+    """Distinct poison values on the dead letter topic with an error header."""
     records = watcher.records(consumed.dead_letter) if consumed.dead_letter else []
-    return sum(
-        1
-        for r in records
-        if (r.key or "").startswith("poison-")
-        and any(h.startswith("dlq_") or "error" in h for h in r.headers)
+    return len(
+        {
+            r.key
+            for r in records
+            if (r.key or "").startswith("poison-")
+            and any(h.startswith("dlq_") or "error" in h for h in r.headers)
+        }
     )
 
 

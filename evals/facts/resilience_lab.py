@@ -109,7 +109,7 @@ async def resilience_lab(facts: Facts) -> Lab:
         raise FactNotApplicable("the case contract has no resilience section")
     live = await facts.get(LIVE_SERVER)
     async with live.gate.shared():
-        stack = await build_stack(facts, contract, live, "resilience")
+        stack = await build_stack(facts, contract, live, "resilience", gated=True)
     assert stack.control is not None  # noqa: S101 - build_stack always sets it
     prefix = api_prefix(contract, await openapi_paths(stack))
     return Lab(stack, stack.control, contract.resilience, prefix)

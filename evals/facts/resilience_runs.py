@@ -76,8 +76,8 @@ def delivery_verdict(
     metrics: dict[str, float | int | str] = {"sent": writes.sent, "committed": len(keys)}
     metrics |= {"failed": len(writes.failures), "published": published}
     metrics |= {"missing": len(missing), "duplicated": sum(max(counts[k] - 1, 0) for k in keys)}
-    problems = [f"{len(missing)} committed writes never published, e.g. {missing[0]}"]
-    return Verdict({**metrics, "seconds_to_recover": seconds}, problems if missing else [])
+    problems = [f"{len(missing)} committed writes never published, e.g. {k}" for k in missing[:1]]
+    return Verdict({**metrics, "seconds_to_recover": seconds}, problems)
 
 
 async def settled(watcher: TopicWatcher, topic: str, quiet_s: float = 1.0) -> None:
