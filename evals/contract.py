@@ -112,6 +112,20 @@ class Scenario:
 
 
 @dataclass(frozen=True)
+class Resilience:
+    """What the resilience experiments drive and observe (see the schema).
+
+    Attributes:
+        write: The representative write (request, status, capture, event).
+        effect: A consumed event per written entity and how its effect shows; None when
+            the design consumes nothing.
+    """
+
+    write: Step
+    effect: Step | None = None
+
+
+@dataclass(frozen=True)
 class Contract:
     """A loaded case contract.
 
@@ -122,6 +136,7 @@ class Contract:
         envelope: Fields every event value has.
         topics: The design's topics.
         scenarios: What the harness runs.
+        resilience: What the resilience experiments need; None when the contract says not.
     """
 
     case: str
@@ -130,6 +145,7 @@ class Contract:
     envelope: tuple[str, ...]
     topics: tuple[Topic, ...]
     scenarios: tuple[Scenario, ...]
+    resilience: Resilience | None = None
 
     def topic(self, name: str) -> Topic | None:
         """The topic called ``name``, if the design has it."""
@@ -173,6 +189,11 @@ def _topic(data: dict[str, Any]) -> Topic:
     return Topic(**plain, headers=headers, events=events)
 
 
+def _resilience(data: dict[str, Any] | None) -> Resilience | None:
+    """A :class:`Resilience` from its YAML mapping, if there is one."""
+    return None if data is None else Resilience(data["write"], data.get("effect"))
+
+
 def _endpoint(data: dict[str, Any]) -> Endpoint:
     """An :class:`Endpoint` from its YAML mapping."""
     errors = tuple(data.get("errors", ()))
@@ -181,8 +202,17 @@ def _endpoint(data: dict[str, Any]) -> Endpoint:
     )
 
 
+def _resilience_bodies(resilience: Resilience | None) -> list[Step]:
+    """The parts of the resilience section that name a topic."""
+    if resilience is None:
+        return []
+    effect = resilience.effect or {}
+    bodies = [resilience.write["event"], effect.get("produce"), effect.get("reaction")]
+    return [body for body in bodies if body]
+
+
 def undeclared_topics(contract: Contract) -> list[str]:
-    """Topics that scenario steps name but the contract does not declare."""
+    """Topics that scenario steps or the resilience section name but are not declared."""
     named = {
         body["topic"]
         for scenario in contract.scenarios
@@ -190,6 +220,7 @@ def undeclared_topics(contract: Contract) -> list[str]:
         for body in step.values()
         if isinstance(body, dict) and "topic" in body
     }
+    named |= {body["topic"] for body in _resilience_bodies(contract.resilience)}
     return sorted(name for name in named if contract.topic(name) is None)
 
 
@@ -208,6 +239,7 @@ def load_contract(path: Path) -> Contract:
         envelope=tuple(data.get("envelope", ())),
         topics=tuple(_topic(t) for t in data.get("topics", ())),
         scenarios=scenarios,
+        resilience=_resilience(data.get("resilience")),
     )
     if missing := undeclared_topics(contract):
         raise ContractError(f"{path}: scenarios use undeclared topics: {', '.join(missing)}")

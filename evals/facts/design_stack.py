@@ -9,6 +9,8 @@ other process of the project's ``Procfile`` (the process contract: for example `
 and ``consumer``), each in the sandbox with ``DATABASE_URL`` and
 ``KAFKA_BOOTSTRAP_SERVERS``. Without a Procfile only the web app runs, and a note says so.
 When the contract has consumed topics, the stack is ready once a consumer group is active.
+:func:`build_stack` builds such a stack under a name: the resilience items build a second one,
+with its broker behind a gate the harness controls (:mod:`evals.facts.broker_gate`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import honcho.environ
 from evals.context import FactNotApplicable, Facts
 from evals.contract import Contract
 from evals.evaluation_contract import EVALUATION
+from evals.facts.broker_gate import BrokerGate
 from evals.facts.environment import INSTALLED_ENV
 from evals.facts.kafka_io import KafkaIOError, create_topics, wait_for_group
 from evals.facts.server import (
@@ -35,7 +38,13 @@ from evals.facts.server import (
     start,
     stop_process,
 )
-from evals.facts.services import SERVICES, Services, embedded_broker, relay_broker
+from evals.facts.services import (
+    SERVICES,
+    EmbeddedBroker,
+    Services,
+    relay_broker,
+    start_embedded_broker,
+)
 from evals.procs import spawn
 from evals.registry import FactKey, provides
 from evals.sandbox import project_sandbox
@@ -79,6 +88,7 @@ class DesignStack:
         processes: The Procfile processes started besides the web app.
         notes: What the harness did differently from the contract, or observed.
         group: The consumer group that became active ("" when none did).
+        control: How to restart its processes and broker (a stack built to be broken).
     """
 
     contract: Contract
@@ -87,11 +97,28 @@ class DesignStack:
     processes: tuple[ProjectProcess, ...] = ()
     notes: tuple[str, ...] = ()
     group: str = ""
+    control: StackControl | None = None
 
     def logs(self) -> str:
         """The last lines of every process's output, for findings."""
         parts = [f"[{p.name}]\n{p.log.tail(8)}" for p in self.processes]
         return "\n".join([f"[web]\n{self.server.log.tail(8)}", *parts])
+
+
+@dataclass
+class StackControl:
+    """What an experiment needs to break a stack and bring it back.
+
+    Attributes:
+        launch: How its processes were started (to start them again).
+        broker: Its embedded broker (None with the user's broker).
+        gate: Between the project's processes and the broker (None without the sandbox's
+            relay: then nothing holds the project off while topics are re-created).
+    """
+
+    launch: Launch
+    broker: EmbeddedBroker | None = None
+    gate: BrokerGate | None = None
 
 
 DESIGN_STACK: FactKey[DesignStack] = FactKey("design_stack")
@@ -113,23 +140,36 @@ def read_procfile(project: Path) -> dict[str, str]:
     return dict(honcho.environ.parse_procfile(text).processes)
 
 
-async def stack_broker(facts: Facts, services: Services) -> Services:
-    """``services`` with a broker of the stack's own (embedded services) or the user's."""
+async def stack_broker(
+    facts: Facts, services: Services, name: str, gated: bool = False
+) -> tuple[Services, EmbeddedBroker | None, BrokerGate | None]:
+    """``services`` with a broker of the stack's own (embedded services) or the user's.
+
+    With ``gated``, the sandbox reaches an own broker through a :class:`BrokerGate`.
+    """
     if not (services.embedded_broker and services.embedded_database):
-        return services
-    bootstrap = await embedded_broker(facts, "design-broker")
-    forwards = await relay_broker(facts, bootstrap) if services.forwards else ()
-    env = {**services.env, "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
-    return dataclasses.replace(services, kafka_bootstrap=bootstrap, env=env, forwards=forwards)
+        return services, None, None
+    broker = await start_embedded_broker(facts, f"{name}-broker")
+    gate = BrokerGate(broker.bootstrap) if services.forwards and gated else None
+    if gate is not None:
+        await gate.start()
+        facts.cleanups.append(gate.stop)
+    via = gate.address if gate is not None else ""
+    forwards = await relay_broker(facts, broker.bootstrap, via) if services.forwards else ()
+    env = {**services.env, "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap}
+    replaced = dataclasses.replace(
+        services, kafka_bootstrap=broker.bootstrap, env=env, forwards=forwards
+    )
+    return replaced, broker, gate
 
 
-async def stack_launch(facts: Facts, services: Services) -> Launch:
+async def stack_launch(facts: Facts, services: Services, name: str) -> Launch:
     """Where and how the stack's processes run: fresh database, the stack's broker."""
     installed = await facts.get(INSTALLED_ENV)
     env = {**installed.env, **facts.options.env, **services.env, "PYTHONUNBUFFERED": "1"}
-    env["DATABASE_URL"] = await services.fresh_database("design")
+    env["DATABASE_URL"] = await services.fresh_database(name)
     sandbox = services.confine(await project_sandbox(facts))
-    logdir = facts.options.workdir / "design"
+    logdir = facts.options.workdir / name
     return Launch(facts.project, installed.python, env, logdir, facts, sandbox)
 
 
@@ -177,23 +217,48 @@ async def consumer_group(contract: Contract, bootstrap: str) -> tuple[str, list[
     return "", [f"no consumer group became active within {GROUP_TIMEOUT_S:g} s"]
 
 
-async def _build(facts: Facts, contract: Contract, live: RunningServer) -> DesignStack:
-    """Topics first, then migrations, the Procfile processes and the web app."""
-    services = await stack_broker(facts, await facts.get(SERVICES))
+async def stack_topics(bootstrap: str, contract: Contract) -> None:
+    """Create the design's topics before anything of the project starts.
+
+    Raises:
+        FactNotApplicable: If the broker refuses.
+    """
     try:
-        await create_topics(services.kafka_bootstrap, [t.name for t in contract.topics])
+        await create_topics(bootstrap, [t.name for t in contract.topics])
     except KafkaIOError as exc:
         raise FactNotApplicable(str(exc)) from exc
-    launch = await stack_launch(facts, services)
+
+
+async def build_stack(
+    facts: Facts, contract: Contract, live: RunningServer, name: str, gated: bool = False
+) -> DesignStack:
+    """Topics first, then migrations, the Procfile processes and the web app.
+
+    Args:
+        facts: The run's facts.
+        contract: The case contract.
+        live: The run's app (its target is served again; its load gate is shared).
+        name: Names the stack's database, broker log and log directory.
+        gated: Whether the project reaches the broker through a gate the harness controls.
+
+    Raises:
+        FactNotApplicable: If the topics cannot be created or the web app does not start.
+    """
+    services, broker, gate = await stack_broker(facts, await facts.get(SERVICES), name, gated)
+    await stack_topics(services.kafka_bootstrap, contract)
+    launch = await stack_launch(facts, services, name)
     notes = list(await migrate(launch))
     processes, started = await start_processes(launch)
     server = await start(launch, live.target) if live.target else live
     if not server.up:
-        raise FactNotApplicable(f"the design stack's web app did not start: {server.failure}")
+        raise FactNotApplicable(f"the {name} stack's web app did not start: {server.failure}")
     group, waited = await consumer_group(contract, services.kafka_bootstrap)
     server.gate = live.gate
     all_notes = (*notes, *started, *waited)
-    return DesignStack(contract, server, services.kafka_bootstrap, processes, all_notes, group)
+    control = StackControl(launch, broker, gate)
+    return DesignStack(
+        contract, server, services.kafka_bootstrap, processes, all_notes, group, control
+    )
 
 
 @provides(DESIGN_STACK)
@@ -208,4 +273,4 @@ async def design_stack(facts: Facts) -> DesignStack:
         raise FactNotApplicable(NO_CONTRACT)
     live = await facts.get(LIVE_SERVER)
     async with live.gate.shared():
-        return await _build(facts, contract, live)
+        return await build_stack(facts, contract, live, "design")

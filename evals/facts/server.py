@@ -144,6 +144,7 @@ class RunningServer:
         notes: Other observations, such as a failed ``alembic upgrade head``.
         gate: The run's :data:`~evals.facts.load_gate.LOAD_GATE`: probes hold it shared,
             the load test exclusively.
+        process: The uvicorn process (sandbox included), for experiments that stop it.
     """
 
     base_url: str
@@ -154,6 +155,7 @@ class RunningServer:
     deviations: tuple[Finding, ...] = ()
     notes: tuple[str, ...] = ()
     gate: LoadGate = field(default_factory=LoadGate)
+    process: asyncio.subprocess.Process | None = None
 
     @property
     def up(self) -> bool:
@@ -290,7 +292,9 @@ async def start(launch: Launch, target: AppTarget) -> RunningServer:
     if failure:
         await stop_process(process, pump)
         failure = f"{failure}; output:\n{log.tail()}"
-    return RunningServer(base_url, log, log.size(), target, failure)
+    server = RunningServer(base_url, log, log.size(), target, failure)
+    server.process = process
+    return server
 
 
 async def migrate(launch: Launch) -> tuple[str, ...]:

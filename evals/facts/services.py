@@ -264,27 +264,65 @@ async def _spawn_broker(port: int, log: Path) -> asyncio.subprocess.Process:
         )
 
 
+@dataclass
+class EmbeddedBroker:
+    """An embedded broker the harness started, which it can stop and start again.
+
+    Attributes:
+        port: Its port on 127.0.0.1 (kept across restarts).
+        log: Its log file.
+        process: The running broker; None while stopped.
+    """
+
+    port: int
+    log: Path
+    process: asyncio.subprocess.Process | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        """``127.0.0.1:port``."""
+        return f"127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        """Start a fresh broker (empty: in-memory storage) on :attr:`port`.
+
+        Raises:
+            ServiceError: If the binary is missing or the broker does not answer in time.
+        """
+        try:
+            self.process = await _spawn_broker(self.port, self.log)
+        except Exception as exc:
+            raise ServiceError(f"embedded Kafka broker did not start: {exc}") from exc
+        if not await wait_for_port("127.0.0.1", self.port, START_TIMEOUT_S):
+            tail = await asyncio.to_thread(self.log.read_text, "utf-8", "replace")
+            raise ServiceError(f"embedded Kafka broker not answering on {self.port}: {tail[-500:]}")
+
+    async def stop(self) -> None:
+        """Stop the broker (what it held is lost)."""
+        if self.process is not None:
+            await stop_process(self.process)
+            self.process = None
+
+
+async def start_embedded_broker(facts: Facts, name: str = "broker") -> EmbeddedBroker:
+    """Start an embedded Tansu broker (log ``<name>.log``), stopped by the run's cleanups.
+
+    Raises:
+        ServiceError: If the binary is missing or the broker does not answer in time.
+    """
+    broker = EmbeddedBroker(free_port(), facts.options.workdir / f"{name}.log")
+    facts.cleanups.append(broker.stop)
+    await broker.start()
+    return broker
+
+
 async def embedded_broker(facts: Facts, name: str = "broker") -> str:
     """Start an embedded Tansu broker (log ``<name>.log``); returns its bootstrap address.
 
     Raises:
         ServiceError: If the binary is missing or the broker does not answer in time.
     """
-    port = free_port()
-    log = facts.options.workdir / f"{name}.log"
-    try:
-        process = await _spawn_broker(port, log)
-    except Exception as exc:
-        raise ServiceError(f"embedded Kafka broker did not start: {exc}") from exc
-
-    async def stop() -> None:
-        await stop_process(process)
-
-    facts.cleanups.append(stop)
-    if not await wait_for_port("127.0.0.1", port, START_TIMEOUT_S):
-        tail = await asyncio.to_thread(log.read_text, "utf-8", "replace")
-        raise ServiceError(f"embedded Kafka broker not answering on {port}: {tail[-500:]}")
-    return f"127.0.0.1:{port}"
+    return (await start_embedded_broker(facts, name)).bootstrap
 
 
 async def _database(facts: Facts) -> tuple[str, bool]:
@@ -315,8 +353,13 @@ def postgres_sockets(database_url: str) -> tuple[Path, ...]:
     return tuple(p for p in directory.glob(".s.PGSQL.*") if not p.name.endswith(".lock"))
 
 
-async def relay_broker(facts: Facts, bootstrap: str) -> tuple[Forward, ...]:
+async def relay_broker(facts: Facts, bootstrap: str, via: str = "") -> tuple[Forward, ...]:
     """Serve the broker on a Unix socket for the sandbox's relay; the forward to bind.
+
+    Args:
+        facts: The run's facts (for cleanups).
+        bootstrap: The broker's address (its port is the one the sandbox sees).
+        via: Where the harness side connects instead (a gate in front of the broker).
 
     Raises:
         ServiceError: If the harness-side relay does not start.
@@ -325,7 +368,7 @@ async def relay_broker(facts: Facts, bootstrap: str) -> tuple[Forward, ...]:
     path = directory / "broker.sock"
     facts.cleanups.append(lambda: asyncio.to_thread(shutil.rmtree, directory, True))
     try:
-        helper = await start_helper(relay_command("--expose", f"{path}={bootstrap}"), path)
+        helper = await start_helper(relay_command("--expose", f"{path}={via or bootstrap}"), path)
     except SandboxError as exc:
         raise ServiceError(f"cannot relay the broker into the sandbox: {exc}") from exc
     facts.cleanups.append(lambda: stop_helper(helper))

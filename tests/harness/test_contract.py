@@ -132,3 +132,42 @@ def test_a_topic_may_name_its_type_and_payload_fields(tmp_path: Path) -> None:
     flat, enveloped = contract.topics
     assert (flat.type_field, flat.payload_field) == ("kind", "")
     assert (enveloped.type_field, enveloped.payload_field) == ("event_type", "payload")
+
+
+def _write_section() -> dict[str, object]:
+    return {
+        "request": {"method": "POST", "path": "/things", "json": {"name": "${new:name}"}},
+        "status": 201,
+        "capture": "id",
+        "event": {"topic": "things.v1", "type": "ThingCreated"},
+    }
+
+
+def test_a_contract_without_a_resilience_section_has_none(tmp_path: Path) -> None:
+    assert load_contract(_write(tmp_path, _minimal())).resilience is None
+
+
+def test_the_resilience_section_may_only_use_declared_topics(tmp_path: Path) -> None:
+    data = {**_minimal(), "resilience": {"write": _write_section()}}
+    with pytest.raises(ContractError, match=r"undeclared topics: things.v1"):
+        load_contract(_write(tmp_path, data))
+    data["topics"] = [{"name": "things.v1", "role": "produced"}]
+    contract = load_contract(_write(tmp_path, data))
+    assert contract.resilience is not None and contract.resilience.effect is None
+
+
+def test_the_resilience_write_needs_its_event(tmp_path: Path) -> None:
+    write = {k: v for k, v in _write_section().items() if k != "event"}
+    data = {**_minimal(), "resilience": {"write": write}}
+    with pytest.raises(ContractError, match="resilience/write"):
+        load_contract(_write(tmp_path, data))
+
+
+def test_order_service_resilience_drives_a_create_and_observes_a_payment() -> None:
+    plan = case_contract("order-service").resilience
+    assert plan is not None and plan.effect is not None
+    assert plan.write["request"]["method"] == "POST" and plan.write["event"]["topic"] == "orders.v1"
+    assert (
+        plan.effect["produce"]["topic"] == "payments.v1"
+        and "${id}" in plan.effect["observe"]["path"]
+    )
