@@ -220,6 +220,12 @@ def undeclared_topics(contract: Contract) -> list[str]:
         for body in step.values()
         if isinstance(body, dict) and "topic" in body
     }
+    named |= {
+        name
+        for scenario in contract.scenarios
+        for step in scenario.steps
+        for name in step.get("expect_any_event", {}).get("topics", ())
+    }
     named |= {body["topic"] for body in _resilience_bodies(contract.resilience)}
     return sorted(name for name in named if contract.topic(name) is None)
 

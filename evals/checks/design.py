@@ -11,9 +11,16 @@ from __future__ import annotations
 from evals.checks.build import INSTALL_ITEM
 from evals.context import CheckContext
 from evals.contract import Endpoint
+from evals.facts.design_stack import NO_CONTRACT
+from evals.facts.inferred_contract import INFERRED_CASE
 from evals.facts.scenarios import SCENARIO_RUN, Call, ScenarioResult, ScenarioRun, openapi_paths
 from evals.model import Finding, Outcome, Status
 from evals.registry import check
+
+INFERRED_NOTE = (
+    "no case contract: the write and the topics were inferred from the project's settings "
+    "and OpenAPI document; only that the write reaches a topic was judged"
+)
 
 
 def scenario_finding(result: ScenarioResult) -> Finding:
@@ -45,6 +52,8 @@ def scenarios_outcome(run: ScenarioRun, item_id: str) -> Outcome:
         "seconds": round(sum(r.duration_s for r in owned), 1),
     }
     notes = stack_notes(run) if item_id == "design.scenarios" else []
+    if run.stack.contract.case == INFERRED_CASE:
+        notes.append(Finding(INFERRED_NOTE))
     if not failed:
         return Outcome(Status.PASS, "", tuple(notes), metrics)
     findings = [scenario_finding(r) for r in failed]
@@ -56,18 +65,26 @@ def scenarios_outcome(run: ScenarioRun, item_id: str) -> Outcome:
 @check("design.scenarios", requires=(INSTALL_ITEM,))
 async def design_scenarios(ctx: CheckContext) -> Outcome:
     """The contract's functional scenarios pass against the running service."""
+    if ctx.facts.options.contract is None:
+        return Outcome.skipped(NO_CONTRACT)
     return scenarios_outcome(await ctx.fact(SCENARIO_RUN), "design.scenarios")
 
 
 @check("kafka.publish_runtime", requires=(INSTALL_ITEM,))
 async def publish_runtime(ctx: CheckContext) -> Outcome:
-    """A state change through the API puts its event on the topic, keyed and enveloped."""
+    """A state change through the API puts its event on the topic, keyed and enveloped.
+
+    Without a case contract the scenario is inferred from the project's settings and OpenAPI
+    document (:mod:`evals.facts.inferred_contract`): a write must reach one of its topics.
+    """
     return scenarios_outcome(await ctx.fact(SCENARIO_RUN), "kafka.publish_runtime")
 
 
 @check("kafka.consume_runtime", requires=(INSTALL_ITEM,))
 async def consume_runtime(ctx: CheckContext) -> Outcome:
     """Consumed events take effect once; poison messages reach the dead-letter topic."""
+    if ctx.facts.options.contract is None:
+        return Outcome.skipped(f"{NO_CONTRACT} (the events to consume come from the design)")
     return scenarios_outcome(await ctx.fact(SCENARIO_RUN), "kafka.consume_runtime")
 
 
@@ -107,6 +124,8 @@ def undocumented(run: ScenarioRun, served: set[str]) -> list[Finding]:
 @check("design.endpoints", requires=(INSTALL_ITEM,))
 async def design_endpoints(ctx: CheckContext) -> Outcome:
     """Every endpoint of the contract answers its success status to a scenario's call."""
+    if ctx.facts.options.contract is None:
+        return Outcome.skipped(NO_CONTRACT)
     run = await ctx.fact(SCENARIO_RUN)
     endpoints = run.stack.contract.endpoints
     findings = [f for e in endpoints if (f := endpoint_finding(e, list(run.calls)))]

@@ -28,6 +28,7 @@ from evals.contract import Contract
 from evals.evaluation_contract import EVALUATION
 from evals.facts.broker_gate import BrokerGate
 from evals.facts.environment import INSTALLED_ENV
+from evals.facts.inferred_contract import INFERRED_CONTRACT
 from evals.facts.kafka_io import KafkaIOError, create_topics, wait_for_group
 from evals.facts.server import (
     LIVE_SERVER,
@@ -265,12 +266,14 @@ async def build_stack(
 async def design_stack(facts: Facts) -> DesignStack:
     """Start the stack (see the module docstring) while no load is being measured.
 
+    Without a case contract, the contract inferred from the project is used
+    (:mod:`evals.facts.inferred_contract`).
+
     Raises:
-        FactNotApplicable: Without a contract, or when the web app does not start.
+        FactNotApplicable: When no contract can be inferred, or the web app does not start.
     """
-    contract = facts.options.contract
-    if contract is None:
-        raise FactNotApplicable(NO_CONTRACT)
+    given = facts.options.contract
+    contract = given if given is not None else await facts.get(INFERRED_CONTRACT)
     live = await facts.get(LIVE_SERVER)
     async with live.gate.shared():
         return await build_stack(facts, contract, live, "design")

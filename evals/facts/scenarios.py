@@ -31,6 +31,17 @@ from evals.registry import FactKey, provides
 POLL_S = 0.3
 DEFAULT_WITHIN_S = 15.0
 BODY_LIMIT = 300
+# Every step kind; ScenarioSession runs kind ``k`` with its method ``k_step``.
+STEP_KINDS = (
+    "request",
+    "produce",
+    "produce_raw",
+    "redeliver",
+    "expect_event",
+    "expect_no_event",
+    "expect_dlq",
+    "expect_any_event",
+)
 
 
 @dataclass(frozen=True)
@@ -297,25 +308,27 @@ class ScenarioSession:
         """The field naming the event type in ``topic``'s values."""
         return topic_shape(self.stack.contract, topic).type_field
 
+    async def expect_any_event_step(self, step: Step) -> None:
+        """Some record appears on one of the topics (a contract inferred without a design)."""
+        want = substitute(step["expect_any_event"], self.variables)
+        within, topics = want.get("within_s", DEFAULT_WITHIN_S), list(want["topics"])
+        deadline = time.monotonic() + within
+        while not any(self.watcher.records(topic) for topic in topics):
+            if time.monotonic() >= deadline:
+                raise StepFailed(f"no record on {', '.join(topics)} within {within:g} s")
+            await asyncio.sleep(POLL_S)
+
     def handler(self, step: Step) -> tuple[str, Callable[[Step], Awaitable[None]]]:
         """The kind of ``step`` and the method that runs it.
 
         Raises:
             ScenarioError: If the step has no known kind.
         """
-        handlers: dict[str, Callable[[Step], Awaitable[None]]] = {
-            "request": self.request_step,
-            "produce": self.produce_step,
-            "produce_raw": self.produce_raw_step,
-            "redeliver": self.redeliver_step,
-            "expect_event": self.expect_event_step,
-            "expect_no_event": self.expect_no_event_step,
-            "expect_dlq": self.expect_dlq_step,
-        }
-        kind = next((k for k in handlers if k in step), "")
+        kind = next((k for k in STEP_KINDS if k in step), "")
         if not kind:
             raise ScenarioError(f"unknown step {sorted(step)}")
-        return kind, handlers[kind]
+        method: Callable[[Step], Awaitable[None]] = getattr(self, f"{kind}_step")
+        return kind, method
 
 
 def decoded(record: Record) -> Json:

@@ -79,10 +79,26 @@ async def test_design_mutation_is_caught(mutation: Mutation, tmp_path: Path) -> 
 
 @pytest.mark.slow
 @pytest.mark.full
-async def test_without_a_case_the_design_items_skip_and_say_why(tmp_path: Path) -> None:
+async def test_without_a_case_the_design_items_skip_and_publishing_is_inferred(
+    tmp_path: Path,
+) -> None:
     unchanged = Mutation("unchanged", (), lambda _root: None)
-    select = ("design.endpoints", "kafka.consume_runtime")
+    select = ("design.endpoints", "kafka.consume_runtime", "kafka.publish_runtime")
     result = await score_mutation(unchanged, tmp_path / "project", select=select)
-    for item in select:
+    for item in select[:2]:
         check = result.by_id(item)
         assert check.status.value == "skip" and "--case" in check.outcome.reason, check
+    published = result.by_id("kafka.publish_runtime")
+    assert published.status.value == "pass", published.outcome
+    assert "inferred" in published.outcome.findings[0].message
+
+
+@pytest.mark.slow
+@pytest.mark.full
+async def test_without_a_case_a_relay_that_never_runs_fails_the_inferred_publish(
+    tmp_path: Path,
+) -> None:
+    mutation = Mutation("relay not started, no case", ("kafka.publish_runtime",), relay_not_started)
+    result = await score_mutation(mutation, tmp_path / "project", tier=Tier.FULL)
+    assert_caught(result, mutation)
+    assert "no record on orders.v1" in result.by_id("kafka.publish_runtime").outcome.reason
