@@ -51,9 +51,9 @@ def scenarios_outcome(run: ScenarioRun, item_id: str) -> Outcome:
         "failed": len(failed),
         "seconds": round(sum(r.duration_s for r in owned), 1),
     }
-    notes = stack_notes(run) if item_id == "design.scenarios" else []
-    if run.stack.contract.case == INFERRED_CASE:
-        notes.append(Finding(INFERRED_NOTE))
+    inferred = run.stack.contract.case == INFERRED_CASE
+    shown = failed or inferred or item_id == "design.scenarios"
+    notes = [*([Finding(INFERRED_NOTE)] if inferred else []), *(stack_notes(run) if shown else [])]
     if not failed:
         return Outcome(Status.PASS, "", tuple(notes), metrics)
     findings = [scenario_finding(r) for r in failed]
