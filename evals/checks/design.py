@@ -13,7 +13,7 @@ from evals.context import CheckContext
 from evals.contract import Endpoint
 from evals.facts.design_stack import NO_CONTRACT
 from evals.facts.inferred_contract import INFERRED_CASE
-from evals.facts.scenarios import SCENARIO_RUN, Call, ScenarioResult, ScenarioRun, openapi_paths
+from evals.facts.scenarios import SCENARIO_RUN, Call, ScenarioResult, ScenarioRun
 from evals.model import Finding, Outcome, Status
 from evals.registry import check
 
@@ -111,13 +111,13 @@ def endpoint_finding(endpoint: Endpoint, calls: list[Call]) -> Finding | None:
     return Finding(f"{endpoint.label}: answered {seen}, never {endpoint.success}")
 
 
-def undocumented(run: ScenarioRun, served: set[str]) -> list[Finding]:
+def undocumented(run: ScenarioRun) -> list[Finding]:
     """Design endpoints missing from the live OpenAPI document."""
     wanted = [e for e in run.stack.contract.endpoints if e.openapi]
     return [
         Finding(f"{e.label}: not in /openapi.json")
         for e in wanted
-        if served and run.prefix + e.template not in served
+        if run.served and run.prefix + e.template not in run.served
     ]
 
 
@@ -129,7 +129,7 @@ async def design_endpoints(ctx: CheckContext) -> Outcome:
     run = await ctx.fact(SCENARIO_RUN)
     endpoints = run.stack.contract.endpoints
     findings = [f for e in endpoints if (f := endpoint_finding(e, list(run.calls)))]
-    findings += undocumented(run, await openapi_paths(run.stack))
+    findings += undocumented(run)
     return Outcome.from_findings(
         findings, "design endpoints not served as designed", endpoints=len(endpoints)
     )

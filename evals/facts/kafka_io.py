@@ -89,9 +89,8 @@ async def _stable_groups(admin: AIOKafkaAdminClient, wanted: str) -> list[str]:
 
     ``wanted`` is described directly: some brokers (Tansu) list no groups at all.
     """
-    listed = await admin.list_consumer_groups()
-    names = list(dict.fromkeys([wanted, *(str(entry[0]) for entry in listed)] if wanted else []))
-    names += [str(entry[0]) for entry in listed if not wanted]
+    listed = [str(entry[0]) for entry in await admin.list_consumer_groups()]
+    names = list(dict.fromkeys([wanted, *listed] if wanted else listed))
     if not names:
         return []
     stable = []

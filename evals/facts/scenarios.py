@@ -14,6 +14,7 @@ import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -105,12 +106,14 @@ class ScenarioRun:
         results: In contract order.
         calls: Every HTTP call, in order.
         prefix: The path prefix the service serves the design's paths under ("" for none).
+        served: The path templates of the stack's live OpenAPI document (read once).
     """
 
     stack: DesignStack
     results: tuple[ScenarioResult, ...]
     calls: tuple[Call, ...]
     prefix: str = ""
+    served: frozenset[str] = frozenset()
 
     def owned_by(self, item_id: str) -> tuple[ScenarioResult, ...]:
         """The results item ``item_id`` reports."""
@@ -439,8 +442,9 @@ def watched_topics(contract: Contract) -> tuple[str, ...]:
     return tuple(t.name for t in contract.topics if t.role in ("produced", "dead_letter"))
 
 
-async def run_all(stack: DesignStack, prefix: str) -> ScenarioRun:
-    """Run every scenario of the stack's contract, in order."""
+async def run_all(stack: DesignStack, served: frozenset[str]) -> ScenarioRun:
+    """Run every scenario of the stack's contract, in order, under ``served``'s prefix."""
+    prefix = api_prefix(stack.contract, served)
     watcher = TopicWatcher(stack.bootstrap, watched_topics(stack.contract))
     publisher, calls = Publisher(stack.bootstrap), list[Call]()
     await watcher.start()
@@ -451,21 +455,21 @@ async def run_all(stack: DesignStack, prefix: str) -> ScenarioRun:
     finally:
         await publisher.stop()
         await watcher.stop()
-    return ScenarioRun(stack, tuple(results), tuple(calls), prefix)
+    return ScenarioRun(stack, tuple(results), tuple(calls), prefix, served)
 
 
-async def openapi_paths(stack: DesignStack) -> set[str]:
+async def openapi_paths(stack: DesignStack) -> frozenset[str]:
     """The path templates of the stack's live OpenAPI document (empty when it has none)."""
     async with stack.server.client() as client:
         try:
             response = await client.get("/openapi.json")
             paths = response.json().get("paths", {})
         except (httpx.HTTPError, ValueError, AttributeError):
-            return set()
-    return {path_template(p) for p in paths} if isinstance(paths, dict) else set()
+            return frozenset()
+    return frozenset(path_template(p) for p in paths) if isinstance(paths, dict) else frozenset()
 
 
-def api_prefix(contract: Contract, served: set[str]) -> str:
+def api_prefix(contract: Contract, served: AbstractSet[str]) -> str:
     """The one prefix (``/api/v1``) under which the service serves every design path, or ""."""
     wanted = [e.template for e in contract.endpoints if e.openapi]
     if not served or any(t in served for t in wanted):
@@ -478,5 +482,4 @@ def api_prefix(contract: Contract, served: set[str]) -> str:
 async def scenario_run(facts: Facts) -> ScenarioRun:
     """Start the design stack and run the contract's scenarios against it."""
     stack = await facts.get(DESIGN_STACK)
-    prefix = api_prefix(stack.contract, await openapi_paths(stack))
-    return await run_all(stack, prefix)
+    return await run_all(stack, await openapi_paths(stack))
